@@ -1,0 +1,144 @@
+/*
+ * model_scanner.h - public API of the model-scanner library.
+ *
+ * The library walks a model folder (or one file), detects each file's format
+ * from its content, runs the analyser registered for that format and collects
+ * findings into a report. It never prints, never executes what it reads and
+ * never touches the network. The command line (tools/model-scanner.c) owns
+ * all output and exit codes.
+ */
+#ifndef MODEL_SCANNER_H
+#define MODEL_SCANNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#define MS_VERSION "0.1.0"
+
+#if defined(__GNUC__)
+#define MS_WARN_UNUSED __attribute__((warn_unused_result))
+#define MS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define MS_WARN_UNUSED
+#define MS_PRINTF(a, b)
+#endif
+
+/* Severities, lowest first so that comparisons read naturally. */
+typedef enum ms_severity {
+    MS_SEV_INFORMATIONAL = 0,
+    MS_SEV_LOW,
+    MS_SEV_MEDIUM,
+    MS_SEV_HIGH,
+    MS_SEV_CRITICAL,
+} ms_severity;
+
+/* Status of an operation. Status is not verdict: danger travels in findings. */
+typedef enum ms_status {
+    MS_OK = 0,
+    MS_TRUNCATED,   /* input ended inside a structure */
+    MS_MALFORMED,   /* input violates its format */
+    MS_LIMIT,       /* a configured limit stopped the work */
+    MS_NOMEM,       /* allocation failed */
+    MS_IO,          /* a read or open failed */
+    MS_UNSUPPORTED, /* valid but not handled */
+    MS_INTERNAL,    /* a bug: fuzz targets abort on it */
+} ms_status;
+
+/* Runtime limits; defaults and the reason for each live in src/core/limits.h. */
+typedef struct ms_limits {
+    uint64_t max_file_bytes;       /* larger files are reported, not analysed */
+    uint64_t pickle_max_opcodes;   /* per pickle stream */
+    uint32_t pickle_max_stack;     /* values on the VM stack */
+    uint32_t pickle_max_marks;     /* nested MARKs */
+    uint32_t pickle_max_memo;      /* highest memo index kept */
+    uint32_t pickle_max_streams;   /* pickles back to back in one buffer */
+    uint32_t pickle_max_globals;   /* distinct globals tracked per stream */
+    uint32_t nested_max_depth;     /* pickle inside pickle inside ... */
+    uint64_t nested_max_bytes;     /* bytes decoded (base64, zlib) for nested pickles */
+    uint32_t walk_max_files;       /* files visited in one model folder */
+    uint32_t walk_max_depth;       /* directory depth */
+} ms_limits;
+
+void ms_limits_default(ms_limits *limits);
+
+typedef struct ms_options {
+    const char *model_path; /* directory or single file */
+    ms_limits limits;
+    bool hash_files; /* sha256 of every file (default true) */
+} ms_options;
+
+void ms_options_default(ms_options *opts);
+
+typedef struct ms_finding {
+    const char *rule_id;        /* static, from the rule table */
+    const char *type;           /* static */
+    ms_severity severity;
+    char *location;             /* owned */
+    char *description;          /* owned */
+    const char *recommendation; /* static */
+    json_t *details;            /* owned reference, an object */
+} ms_finding;
+
+typedef struct ms_file_entry {
+    char *path; /* relative to the model path, owned */
+    uint64_t size;
+    char sha256[65]; /* empty string when hashing is off or failed */
+    const char *format;
+} ms_file_entry;
+
+typedef struct ms_report {
+    char *model_name;
+    char *model_path;
+    time_t scan_time;
+    ms_finding *findings;
+    size_t nfindings, findings_cap;
+    ms_file_entry *files;
+    size_t nfiles, files_cap;
+    uint64_t files_scanned;
+    uint64_t bytes_scanned;
+} ms_report;
+
+/* Scans opts->model_path. On MS_OK *out is a report the caller frees with
+ * ms_report_free(). MS_IO means the path could not be read at all. */
+MS_WARN_UNUSED ms_status ms_scan(const ms_options *opts, ms_report **out);
+
+/* Scans one in-memory buffer as if it were a file called `name` (used by fuzz
+ * targets and tests). The report is appended to. */
+MS_WARN_UNUSED ms_status ms_scan_buffer(ms_report *report, const ms_limits *limits,
+                                        const char *name, const uint8_t *data, size_t len);
+
+ms_report *ms_report_new(const char *model_path);
+void ms_report_free(ms_report *report);
+/* Sorts findings (severity, location, rule id) and files (path). */
+void ms_report_finish(ms_report *report);
+
+const char *ms_severity_name(ms_severity sev);
+/* Parses "critical", "High"... case-insensitively. Returns false when unknown. */
+bool ms_severity_parse(const char *text, ms_severity *out);
+const char *ms_status_name(ms_status status);
+
+/* The report as the JSON document of docs/report-format.md. New reference. */
+json_t *ms_report_to_json(const ms_report *report);
+/* The report as text for people; colour escapes when `colour`. Caller frees. */
+char *ms_report_to_text(const ms_report *report, bool colour);
+
+/* Rule table, for --list-rules and the docs test. */
+typedef struct ms_rule {
+    const char *id;
+    const char *type;
+    ms_severity severity;
+    const char *trigger;
+    const char *recommendation;
+} ms_rule;
+const ms_rule *ms_rules(size_t *count);
+const ms_rule *ms_rule_find(const char *id);
+
+/* explain: a readable disassembly of a pickle with resolved globals and calls
+ * marked. Returns an owned string (NULL on allocation failure). */
+char *ms_pickle_explain(const uint8_t *data, size_t len, const ms_limits *limits);
+
+#endif

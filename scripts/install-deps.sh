@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# install-deps.sh - installs the Debian packages model-scanner needs to build
+# and test, and nothing when they are already there (idempotent).
+#   scripts/install-deps.sh          build + test dependencies
+#   scripts/install-deps.sh --fuzz   also clang and libFuzzer (fuzz targets)
+set -euo pipefail
+
+packages=(
+    build-essential meson ninja-build pkg-config
+    libjansson-dev libssl-dev zlib1g-dev
+    python3 bsdutils time
+)
+if [ "${1:-}" = "--fuzz" ]; then
+    packages+=(clang libclang-rt-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || {
+        echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2
+        exit 1
+    }
+    sudo=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

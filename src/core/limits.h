@@ -1,0 +1,51 @@
+/*
+ * limits.h - every default limit in one place, with the reason for it.
+ *
+ * These are copied into a runtime ms_limits that the command line (and later
+ * a policy file) can tighten. Hitting a limit is always a finding
+ * ("Scan Limit Exceeded"), never a silent pass.
+ */
+#ifndef MS_LIMITS_H
+#define MS_LIMITS_H
+
+/* Files are memory-mapped, so size costs address space, not RAM; 64 GiB covers
+ * the largest single-file checkpoints published today. */
+#define MS_DEFAULT_MAX_FILE_BYTES (64ULL << 30)
+
+/* A real pickle needs about one opcode per 2-10 bytes; a billion opcodes
+ * covers multi-GB pickles while bounding a scan to seconds. */
+#define MS_DEFAULT_PICKLE_MAX_OPCODES 2000000000ULL
+
+/* Real pickles push a few hundred values between MARKs (pickle batches
+ * appends by 1000); 4 Mi values is 64 MiB of stack at most. */
+#define MS_DEFAULT_PICKLE_MAX_STACK (4U << 20)
+
+/* MARK nesting follows object nesting depth; Python's own recursion limit is
+ * 1000, so nothing legitimate gets near 100 000. */
+#define MS_DEFAULT_PICKLE_MAX_MARKS 100000U
+
+/* Memo indices are sequential from 0; 32 Mi entries (512 MiB of slots at
+ * most) exceeds the memo of any real checkpoint by orders of magnitude. */
+#define MS_DEFAULT_PICKLE_MAX_MEMO (32U << 20)
+
+/* Legacy torch.save writes 5 pickles; joblib one per array; 4096 leaves room
+ * for odd producers while stopping a file made of millions of tiny pickles. */
+#define MS_DEFAULT_PICKLE_MAX_STREAMS 4096U
+
+/* Distinct globals per stream: a full nn.Module imports a few dozen. */
+#define MS_DEFAULT_PICKLE_MAX_GLOBALS 65536U
+
+/* pickle.loads(base64(zlib(pickle.loads(...)))) chains: 4 levels is more than
+ * any legitimate use (torch storages use exactly one). */
+#define MS_DEFAULT_NESTED_MAX_DEPTH 4U
+
+/* Decoded bytes for nested pickles (base64, zlib) per top-level file. */
+#define MS_DEFAULT_NESTED_MAX_BYTES (256ULL << 20)
+
+/* A model repository holds tens to a few thousand files. */
+#define MS_DEFAULT_WALK_MAX_FILES 200000U
+
+/* Directory nesting; Hugging Face repos are rarely more than 5 deep. */
+#define MS_DEFAULT_WALK_MAX_DEPTH 64U
+
+#endif

@@ -1,0 +1,198 @@
+/* report.c - the in-memory report: findings, files, ordering. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "scan_ctx.h"
+#include "../util/strbuf.h"
+
+static const char *const severity_names[] = {"Informational", "Low", "Medium", "High",
+                                             "Critical"};
+
+const char *ms_severity_name(ms_severity sev)
+{
+    if ((unsigned)sev > MS_SEV_CRITICAL)
+        return "Unknown";
+    return severity_names[sev];
+}
+
+bool ms_severity_parse(const char *text, ms_severity *out)
+{
+    for (int i = 0; i <= MS_SEV_CRITICAL; i++) {
+        if (strcasecmp(text, severity_names[i]) == 0) {
+            *out = (ms_severity)i;
+            return true;
+        }
+    }
+    if (strcasecmp(text, "info") == 0) {
+        *out = MS_SEV_INFORMATIONAL;
+        return true;
+    }
+    return false;
+}
+
+const char *ms_status_name(ms_status status)
+{
+    switch (status) {
+    case MS_OK: return "ok";
+    case MS_TRUNCATED: return "truncated";
+    case MS_MALFORMED: return "malformed";
+    case MS_LIMIT: return "limit";
+    case MS_NOMEM: return "out of memory";
+    case MS_IO: return "i/o error";
+    case MS_UNSUPPORTED: return "unsupported";
+    case MS_INTERNAL: return "internal error";
+    }
+    return "unknown";
+}
+
+static char *basename_of(const char *path)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    size_t start = n;
+    while (start > 0 && path[start - 1] != '/')
+        start--;
+    char *s = malloc(n - start + 1);
+    if (s) {
+        memcpy(s, path + start, n - start);
+        s[n - start] = '\0';
+    }
+    return s;
+}
+
+ms_report *ms_report_new(const char *model_path)
+{
+    ms_report *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL;
+    r->model_path = strdup(model_path);
+    r->model_name = basename_of(model_path);
+    r->scan_time = time(NULL);
+    if (!r->model_path || !r->model_name) {
+        ms_report_free(r);
+        return NULL;
+    }
+    ms_sanitize_text(r->model_path);
+    ms_sanitize_text(r->model_name);
+    return r;
+}
+
+void ms_report_free(ms_report *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->nfindings; i++) {
+        free(r->findings[i].location);
+        free(r->findings[i].description);
+        json_decref(r->findings[i].details);
+    }
+    for (size_t i = 0; i < r->nfiles; i++)
+        free(r->files[i].path);
+    free(r->findings);
+    free(r->files);
+    free(r->model_name);
+    free(r->model_path);
+    free(r);
+}
+
+bool ms_report_addv(ms_report *r, const char *rule_id, const char *location, json_t *details,
+                    const char *fmt, va_list ap)
+{
+    const ms_rule *rule = ms_rule_find(rule_id);
+    if (!rule)
+        abort(); /* a rule id missing from the table is a programming error */
+    if (r->nfindings == r->findings_cap) {
+        size_t cap = r->findings_cap ? r->findings_cap * 2 : 16;
+        ms_finding *f = realloc(r->findings, cap * sizeof(*f));
+        if (!f) {
+            json_decref(details);
+            return false;
+        }
+        r->findings = f;
+        r->findings_cap = cap;
+    }
+    ms_strbuf sb;
+    ms_strbuf_init(&sb, 8192);
+    ms_strbuf_vprintf(&sb, fmt, ap);
+    ms_finding *f = &r->findings[r->nfindings];
+    f->rule_id = rule->id;
+    f->type = rule->type;
+    f->severity = rule->severity;
+    f->recommendation = rule->recommendation;
+    f->location = strdup(location);
+    f->description = ms_strbuf_take(&sb);
+    f->details = details ? details : json_object();
+    ms_sanitize_text(f->location);
+    ms_sanitize_text(f->description);
+    if (!f->location || !f->description || !f->details) {
+        free(f->location);
+        free(f->description);
+        json_decref(f->details);
+        return false;
+    }
+    r->nfindings++;
+    return true;
+}
+
+bool ms_report_add(ms_report *r, const char *rule_id, const char *location, json_t *details,
+                   const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    bool ok = ms_report_addv(r, rule_id, location, details, fmt, ap);
+    va_end(ap);
+    return ok;
+}
+
+ms_file_entry *ms_report_add_file(ms_report *r, const char *path, uint64_t size,
+                                  const char *format)
+{
+    if (r->nfiles == r->files_cap) {
+        size_t cap = r->files_cap ? r->files_cap * 2 : 16;
+        ms_file_entry *f = realloc(r->files, cap * sizeof(*f));
+        if (!f)
+            return NULL;
+        r->files = f;
+        r->files_cap = cap;
+    }
+    ms_file_entry *e = &r->files[r->nfiles];
+    memset(e, 0, sizeof(*e));
+    e->path = strdup(path);
+    if (!e->path)
+        return NULL;
+    ms_sanitize_text(e->path);
+    e->size = size;
+    e->format = format;
+    r->nfiles++;
+    return e;
+}
+
+static int finding_cmp(const void *a, const void *b)
+{
+    const ms_finding *x = a, *y = b;
+    if (x->severity != y->severity)
+        return x->severity > y->severity ? -1 : 1;
+    int c = strcmp(x->location, y->location);
+    if (c)
+        return c;
+    c = strcmp(x->rule_id, y->rule_id);
+    if (c)
+        return c;
+    return strcmp(x->description, y->description);
+}
+
+static int file_cmp(const void *a, const void *b)
+{
+    const ms_file_entry *x = a, *y = b;
+    return strcmp(x->path, y->path);
+}
+
+void ms_report_finish(ms_report *r)
+{
+    if (r->nfindings > 1)
+        qsort(r->findings, r->nfindings, sizeof(*r->findings), finding_cmp);
+    if (r->nfiles > 1)
+        qsort(r->files, r->nfiles, sizeof(*r->files), file_cmp);
+}

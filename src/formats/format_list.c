@@ -1,0 +1,160 @@
+/*
+ * format_list.c - every format the scanner recognises, in probe order.
+ * Formats are detected from content only (magic bytes and structure), never
+ * from the file name. Specific magics come first, structural probes next,
+ * text and binary catch-alls last.
+ */
+#include <string.h>
+
+#include "format.h"
+#include "pickle/pickle_scan.h"
+#include "../util/strbuf.h"
+
+static bool has_prefix(const uint8_t *d, size_t n, const void *magic, size_t m)
+{
+    return n >= m && memcmp(d, magic, m) == 0;
+}
+
+static bool probe_zip(const uint8_t *d, size_t n)
+{
+    if (has_prefix(d, n, "PK\x03\x04", 4) || has_prefix(d, n, "PK\x05\x06", 4))
+        return true;
+    /* polyglots: data before the first member; look for the end record */
+    size_t tail = n < 65557 ? n : 65557;
+    for (size_t i = n >= 22 ? n - 22 : 0; n >= 22 && i + 1 > n - tail; i--) {
+        if (d[i] == 'P' && memcmp(d + i, "PK\x05\x06", 4) == 0)
+            return true;
+        if (i == 0)
+            break;
+    }
+    return false;
+}
+
+static bool probe_gzip(const uint8_t *d, size_t n) { return has_prefix(d, n, "\x1f\x8b", 2); }
+static bool probe_bzip2(const uint8_t *d, size_t n)
+{
+    return n >= 4 && memcmp(d, "BZh", 3) == 0 && d[3] >= '1' && d[3] <= '9';
+}
+static bool probe_xz(const uint8_t *d, size_t n)
+{
+    return has_prefix(d, n, "\xfd" "7zXZ\x00", 6);
+}
+static bool probe_zstd(const uint8_t *d, size_t n)
+{
+    return has_prefix(d, n, "\x28\xb5\x2f\xfd", 4);
+}
+static bool probe_lz4(const uint8_t *d, size_t n)
+{
+    return has_prefix(d, n, "\x04\x22\x4d\x18", 4);
+}
+static bool probe_7z(const uint8_t *d, size_t n)
+{
+    return has_prefix(d, n, "7z\xbc\xaf\x27\x1c", 6);
+}
+static bool probe_tar(const uint8_t *d, size_t n)
+{
+    return n >= 262 && memcmp(d + 257, "ustar", 5) == 0;
+}
+static bool probe_numpy(const uint8_t *d, size_t n)
+{
+    return has_prefix(d, n, "\x93NUMPY", 6);
+}
+static bool probe_hdf5(const uint8_t *d, size_t n)
+{
+    /* the superblock may sit at 0, 512, 1024, 2048 ... */
+    for (size_t off = 0; off < n && off <= (1u << 20); off = off ? off * 2 : 512)
+        if (has_prefix(d + off, n - off, "\x89HDF\r\n\x1a\n", 8))
+            return true;
+    return false;
+}
+static bool probe_gguf(const uint8_t *d, size_t n) { return has_prefix(d, n, "GGUF", 4); }
+static bool probe_lfs_pointer(const uint8_t *d, size_t n)
+{
+    return n < 1024 && has_prefix(d, n, "version https://git-lfs.github.com/spec/", 40);
+}
+static bool probe_safetensors(const uint8_t *d, size_t n)
+{
+    if (n < 10)
+        return false;
+    uint64_t hl = 0;
+    for (int i = 7; i >= 0; i--)
+        hl = (hl << 8) | d[i];
+    return hl >= 2 && hl <= n - 8 && d[8] == '{';
+}
+
+static bool probe_json(const uint8_t *d, size_t n)
+{
+    size_t i = 0;
+    if (n >= 3 && memcmp(d, "\xef\xbb\xbf", 3) == 0)
+        i = 3;
+    while (i < n && (d[i] == ' ' || d[i] == '\t' || d[i] == '\r' || d[i] == '\n'))
+        i++;
+    return i < n && (d[i] == '{' || d[i] == '[') && memchr(d, 0, n < 4096 ? n : 4096) == NULL;
+}
+
+static bool probe_text(const uint8_t *d, size_t n)
+{
+    size_t look = n < 8192 ? n : 8192;
+    if (memchr(d, 0, look))
+        return false;
+    size_t i = 0;
+    while (i < look) {
+        if (d[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = ms_utf8_seq_len(d + i, look - i);
+        if (k == 0)
+            return look - i < 4 && look < n; /* a sequence cut by the window */
+        i += k;
+    }
+    return true;
+}
+
+static bool probe_empty(const uint8_t *d, size_t n)
+{
+    (void)d;
+    return n == 0;
+}
+
+static bool probe_any(const uint8_t *d, size_t n)
+{
+    (void)d;
+    (void)n;
+    return true;
+}
+
+static const ms_format formats[] = {
+    {"empty", probe_empty, NULL, false},
+    {"zip", probe_zip, NULL, true},
+    {"7z", probe_7z, NULL, true},
+    {"gzip", probe_gzip, NULL, true},
+    {"bzip2", probe_bzip2, NULL, true},
+    {"xz", probe_xz, NULL, true},
+    {"zstd", probe_zstd, NULL, true},
+    {"lz4", probe_lz4, NULL, true},
+    {"tar", probe_tar, NULL, true},
+    {"numpy", probe_numpy, NULL, true},
+    {"hdf5", probe_hdf5, NULL, true},
+    {"gguf", probe_gguf, NULL, true},
+    {"safetensors", probe_safetensors, NULL, false},
+    {"git-lfs-pointer", probe_lfs_pointer, NULL, false},
+    {"pickle", pickle_probe, pickle_scan, true},
+    {"json", probe_json, NULL, false},
+    {"text", probe_text, NULL, false},
+    {"binary", probe_any, NULL, false},
+};
+
+const ms_format *ms_formats(size_t *count)
+{
+    *count = sizeof(formats) / sizeof(formats[0]);
+    return formats;
+}
+
+const ms_format *ms_detect_format(const uint8_t *data, size_t len)
+{
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+        if (formats[i].probe(data, len))
+            return &formats[i];
+    return &formats[sizeof(formats) / sizeof(formats[0]) - 1];
+}
