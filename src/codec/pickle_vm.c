@@ -132,7 +132,7 @@ typedef struct slab {
     struct slab *next;
 } slab;
 
-enum { SLAB_BYTES = 1 << 18 };
+enum { SLAB_BYTES = 1 << 18, PROGRESS_BYTES = 16 << 20 };
 
 struct pickle_vm {
     ms_limits limits;
@@ -282,18 +282,28 @@ static inline bool has_obj(const pickle_value *v)
            v->kind == PK_PERSID || (v->flags & PV_HEAPSTR);
 }
 
-void pickle_value_incref(pickle_value v)
+static void obj_release(pickle_vm *vm, pickle_obj *o, uint8_t kind, uint8_t flags);
+
+static inline void val_incref(pickle_value v)
 {
     if (has_obj(&v))
         v.u.o->refs++;
 }
 
-static void obj_release(pickle_vm *vm, pickle_obj *o, uint8_t kind, uint8_t flags);
-
-void pickle_value_decref(pickle_vm *vm, pickle_value v)
+static inline void val_decref(pickle_vm *vm, pickle_value v)
 {
     if (has_obj(&v) && --v.u.o->refs == 0)
         obj_release(vm, v.u.o, v.kind, v.flags);
+}
+
+void pickle_value_incref(pickle_value v)
+{
+    val_incref(v);
+}
+
+void pickle_value_decref(pickle_vm *vm, pickle_value v)
+{
+    val_decref(vm, v);
 }
 
 enum { CAP_STR = 2, CAP_CALL = 3 }; /* item slots that hold a string/call body */
@@ -339,10 +349,10 @@ static void obj_release(pickle_vm *vm, pickle_obj *o, uint8_t kind, uint8_t flag
             free((void *)o->u.str.data);
     } else if (kind == PK_TUPLE || kind == PK_LIST || kind == PK_PERSID) {
         for (unsigned i = 0; i < o->nkept; i++)
-            pickle_value_decref(vm, o->u.items[i]);
+            val_decref(vm, o->u.items[i]);
     } else if (kind == PK_CALL) {
-        pickle_value_decref(vm, o->u.call.callable);
-        pickle_value_decref(vm, o->u.call.args);
+        val_decref(vm, o->u.call.callable);
+        val_decref(vm, o->u.call.args);
     }
     unsigned cap = o->cap; /* read before the link overwrites the header */
     *(pickle_obj **)(void *)o = vm->free_objs[cap];
@@ -695,12 +705,12 @@ pickle_vm *pickle_vm_new(const ms_limits *limits, const pickle_hooks *hooks)
 static void vm_clear(pickle_vm *vm)
 {
     for (uint32_t i = 0; i < vm->sp; i++)
-        pickle_value_decref(vm, vm->stack[i]);
+        val_decref(vm, vm->stack[i]);
     vm->sp = 0;
     vm->nmarks = 0;
     for (uint32_t i = 0; i < vm->memo_cap; i++) {
         if (vm->memo[i].kind != PK_EMPTY) {
-            pickle_value_decref(vm, vm->memo[i]);
+            val_decref(vm, vm->memo[i]);
             vm->memo[i].kind = PK_EMPTY;
         }
     }
@@ -745,12 +755,24 @@ typedef struct run_state {
         return false;                                                                            \
     } while (0)
 
-static bool push(run_state *st, pickle_value v)
+static bool push_slow(run_state *st, pickle_value v);
+
+static inline bool push(run_state *st, pickle_value v)
+{
+    pickle_vm *vm = st->vm;
+    if (__builtin_expect(vm->sp < vm->stack_cap, 1)) {
+        vm->stack[vm->sp++] = v;
+        return true;
+    }
+    return push_slow(st, v);
+}
+
+static bool push_slow(run_state *st, pickle_value v)
 {
     pickle_vm *vm = st->vm;
     if (vm->sp == vm->stack_cap) {
         if (vm->stack_cap >= vm->limits.pickle_max_stack) {
-            pickle_value_decref(vm, v);
+            val_decref(vm, v);
             vm->limit_hit = "stack size";
             FAIL(st, MS_LIMIT, "stack size limit exceeded");
         }
@@ -759,7 +781,7 @@ static bool push(run_state *st, pickle_value v)
             cap = vm->limits.pickle_max_stack;
         pickle_value *s = realloc(vm->stack, (size_t)cap * sizeof(*s));
         if (!s) {
-            pickle_value_decref(vm, v);
+            val_decref(vm, v);
             FAIL(st, MS_NOMEM, "out of memory");
         }
         vm->stack = s;
@@ -769,13 +791,13 @@ static bool push(run_state *st, pickle_value v)
     return true;
 }
 
-static uint32_t frame_base(const pickle_vm *vm)
+static inline uint32_t frame_base(const pickle_vm *vm)
 {
     return vm->nmarks ? vm->marks[vm->nmarks - 1] : 0;
 }
 
 /* Pops into *out (ownership moves to the caller). */
-static bool pop(run_state *st, pickle_value *out)
+static inline bool pop(run_state *st, pickle_value *out)
 {
     pickle_vm *vm = st->vm;
     if (vm->sp <= frame_base(vm))
@@ -784,7 +806,7 @@ static bool pop(run_state *st, pickle_value *out)
     return true;
 }
 
-static pickle_value *top(run_state *st)
+static inline pickle_value *top(run_state *st)
 {
     pickle_vm *vm = st->vm;
     if (vm->sp <= frame_base(vm)) {
@@ -807,7 +829,7 @@ static bool pop_mark_into(run_state *st, uint8_t kind, pickle_value *out, uint32
         *nitems = n;
     if (!out) {
         for (uint32_t i = base; i < vm->sp; i++)
-            pickle_value_decref(vm, vm->stack[i]);
+            val_decref(vm, vm->stack[i]);
         vm->sp = base;
         return true;
     }
@@ -819,7 +841,7 @@ static bool pop_mark_into(run_state *st, uint8_t kind, pickle_value *out, uint32
         if (i < PICKLE_KEEP)
             o->u.items[o->nkept++] = vm->stack[base + i];
         else
-            pickle_value_decref(vm, vm->stack[base + i]);
+            val_decref(vm, vm->stack[base + i]);
     }
     vm->sp = base;
     pickle_value v = val_kind(kind);
@@ -858,7 +880,7 @@ static bool make_tuple(run_state *st, uint32_t n, pickle_value *out)
     return true;
 }
 
-static bool memo_put(run_state *st, uint64_t idx, const pickle_value *v)
+static inline bool memo_put(run_state *st, uint64_t idx, const pickle_value *v)
 {
     pickle_vm *vm = st->vm;
     if (idx >= vm->limits.pickle_max_memo) {
@@ -882,13 +904,13 @@ static bool memo_put(run_state *st, uint64_t idx, const pickle_value *v)
     if (slot->kind == PK_EMPTY)
         vm->memo_count++;
     else
-        pickle_value_decref(vm, *slot);
+        val_decref(vm, *slot);
     *slot = *v;
-    pickle_value_incref(*v);
+    val_incref(*v);
     return true;
 }
 
-static bool memo_get(run_state *st, uint64_t idx)
+static inline bool memo_get(run_state *st, uint64_t idx)
 {
     pickle_vm *vm = st->vm;
     if (idx >= vm->memo_cap || vm->memo[idx].kind == PK_EMPTY) {
@@ -897,7 +919,7 @@ static bool memo_get(run_state *st, uint64_t idx)
         FAIL(st, MS_MALFORMED, "memo key not found");
     }
     pickle_value v = vm->memo[idx];
-    pickle_value_incref(v);
+    val_incref(v);
     return push(st, v);
 }
 
@@ -907,14 +929,14 @@ static bool call(run_state *st, pickle_value callable, pickle_value args)
     pickle_value result;
     if (vm->hooks.on_call &&
         vm->hooks.on_call(vm->hooks.ud, vm, &callable, &args, st->op_offset, st->op, &result)) {
-        pickle_value_decref(vm, callable);
-        pickle_value_decref(vm, args);
+        val_decref(vm, callable);
+        val_decref(vm, args);
         return push(st, result);
     }
     pickle_obj *o = obj_new(vm, CAP_CALL);
     if (!o) {
-        pickle_value_decref(vm, callable);
-        pickle_value_decref(vm, args);
+        val_decref(vm, callable);
+        val_decref(vm, args);
         FAIL(st, MS_NOMEM, "out of memory");
     }
     o->u.call.callable = callable;
@@ -936,7 +958,7 @@ static void notify_method(run_state *st, const pickle_value *target, pickle_valu
         return;
     pickle_value result;
     if (vm->hooks.on_call(vm->hooks.ud, vm, target, args, st->op_offset, st->op, &result))
-        pickle_value_decref(vm, result);
+        val_decref(vm, result);
 }
 
 static bool push_global(run_state *st, const char *module, size_t mlen, const char *name,
@@ -1059,7 +1081,7 @@ static bool read_two_lines(run_state *st, const uint8_t **m, size_t *mlen, const
     return read_line(st, m, mlen) && read_line(st, n, nlen);
 }
 
-static bool step(run_state *st)
+static inline __attribute__((always_inline)) bool step(run_state *st)
 {
     pickle_vm *vm = st->vm;
     ms_cursor *cur = &st->cur;
@@ -1069,11 +1091,10 @@ static bool step(run_state *st)
     uint32_t cnt;
 
     st->op_offset = cur->off;
-    if (!need(st, 1))
-        return false;
-    uint8_t op = ms_cursor_u8(cur);
+    if (__builtin_expect(cur->off >= cur->len, 0))
+        FAIL(st, MS_TRUNCATED, "pickle data was truncated");
+    uint8_t op = cur->base[cur->off++];
     st->op = op;
-    st->res->error_opcode = op;
     if (vm->hooks.on_op) {
         vm->opbuf.len = 0;
         vm->opbuf.truncated = false;
@@ -1109,7 +1130,7 @@ static bool step(run_state *st)
     case OP_POP:
         if (vm->sp > frame_base(vm)) {
             pop(st, &a);
-            pickle_value_decref(vm, a);
+            val_decref(vm, a);
         } else if (!pop_mark_into(st, 0, NULL, NULL)) {
             return false;
         }
@@ -1123,7 +1144,7 @@ static bool step(run_state *st)
         if (!t)
             return false;
         a = *t;
-        pickle_value_incref(a);
+        val_incref(a);
         if (!push(st, a))
             return false;
         break;
@@ -1371,13 +1392,13 @@ static bool step(run_state *st)
         for (uint32_t i = 0; i < k; i++)
             if (!pop(st, &items[k - 1 - i])) {
                 for (uint32_t j = 0; j < i; j++)
-                    pickle_value_decref(vm, items[k - 1 - j]);
+                    val_decref(vm, items[k - 1 - j]);
                 return false;
             }
         pickle_value *t = top(st);
         if (!t) {
             for (uint32_t i = 0; i < k; i++)
-                pickle_value_decref(vm, items[i]);
+                val_decref(vm, items[i]);
             return false;
         }
         if (t->kind == PK_LIST && op == OP_APPEND) {
@@ -1385,7 +1406,7 @@ static bool step(run_state *st)
             if (o->nkept < PICKLE_KEEP)
                 o->u.items[o->nkept++] = items[0];
             else
-                pickle_value_decref(vm, items[0]);
+                val_decref(vm, items[0]);
             if (o->count < UINT32_MAX)
                 o->count++;
         } else {
@@ -1397,36 +1418,62 @@ static bool step(run_state *st)
                     a.u.o->count = k;
                     for (uint32_t i = 0; i < k; i++) {
                         a.u.o->u.items[a.u.o->nkept++] = items[i];
-                        pickle_value_incref(items[i]);
+                        val_incref(items[i]);
                     }
                     notify_method(st, t, &a);
-                    pickle_value_decref(vm, a);
+                    val_decref(vm, a);
                 }
             }
             for (uint32_t i = 0; i < k; i++)
-                pickle_value_decref(vm, items[i]);
+                val_decref(vm, items[i]);
         }
         break;
     }
     case OP_APPENDS:
     case OP_SETITEMS:
     case OP_ADDITEMS: {
+        if (vm->nmarks == 0)
+            FAIL(st, MS_MALFORMED, "could not find MARK");
+        uint32_t base = vm->marks[vm->nmarks - 1];
+        uint32_t below = vm->nmarks > 1 ? vm->marks[vm->nmarks - 2] : 0;
+        cnt = vm->sp - base;
+        if (op == OP_SETITEMS && cnt % 2)
+            FAIL(st, MS_MALFORMED, "odd number of items for SETITEMS");
+        if (base > below && vm->stack[base - 1].kind != PK_CALL) {
+            /* plain container: no code runs, keep what we keep and count */
+            pickle_value *t = &vm->stack[base - 1];
+            uint32_t i = 0;
+            if (t->kind == PK_LIST && op == OP_APPENDS) {
+                pickle_obj *o = t->u.o;
+                for (; i < cnt && o->nkept < PICKLE_KEEP; i++)
+                    o->u.items[o->nkept++] = vm->stack[base + i];
+                o->count = (uint64_t)o->count + cnt > UINT32_MAX ? UINT32_MAX : o->count + cnt;
+            } else if (t->kind == PK_DICT || t->kind == PK_SET) {
+                uint64_t add = op == OP_SETITEMS ? cnt / 2 : cnt;
+                t->n = (uint64_t)t->n + add > UINT32_MAX ? UINT32_MAX : (uint32_t)(t->n + add);
+            }
+            for (; i < cnt; i++)
+                val_decref(vm, vm->stack[base + i]);
+            vm->sp = base;
+            vm->nmarks--;
+            break;
+        }
         if (!pop_mark_into(st, PK_TUPLE, &a, &cnt))
             return false;
         pickle_value *t = top(st);
         if (!t) {
-            pickle_value_decref(vm, a);
+            val_decref(vm, a);
             return false;
         }
         if (op == OP_SETITEMS && cnt % 2) {
-            pickle_value_decref(vm, a);
+            val_decref(vm, a);
             FAIL(st, MS_MALFORMED, "odd number of items for SETITEMS");
         }
         if (t->kind == PK_LIST && op == OP_APPENDS) {
             pickle_obj *o = t->u.o;
             for (unsigned i = 0; i < a.u.o->nkept && o->nkept < PICKLE_KEEP; i++) {
                 o->u.items[o->nkept++] = a.u.o->u.items[i];
-                pickle_value_incref(a.u.o->u.items[i]);
+                val_incref(a.u.o->u.items[i]);
             }
             o->count = (uint64_t)o->count + cnt > UINT32_MAX ? UINT32_MAX : o->count + cnt;
         } else if (t->kind == PK_DICT || t->kind == PK_SET) {
@@ -1435,7 +1482,7 @@ static bool step(run_state *st)
         } else if (t->kind == PK_CALL) {
             notify_method(st, t, &a);
         }
-        pickle_value_decref(vm, a);
+        val_decref(vm, a);
         break;
     }
     case OP_GET:
@@ -1508,7 +1555,7 @@ static bool step(run_state *st)
         if (!pop(st, &b))
             return false;
         if (!pop(st, &a)) {
-            pickle_value_decref(vm, b);
+            val_decref(vm, b);
             return false;
         }
         bool ok;
@@ -1520,8 +1567,8 @@ static bool step(run_state *st)
                 !pickle_value_bytes(&b, &np, &nl, &no, 1 << 16)) {
                 free(mo);
                 free(no);
-                pickle_value_decref(vm, a);
-                pickle_value_decref(vm, b);
+                val_decref(vm, a);
+                val_decref(vm, b);
                 FAIL(st, MS_MALFORMED, "STACK_GLOBAL name could not be decoded");
             }
             ok = push_global(st, (const char *)mp, ml, (const char *)np, nl, false);
@@ -1542,12 +1589,12 @@ static bool step(run_state *st)
             ms_strbuf_free(&ms);
             ms_strbuf_free(&ns);
         } else {
-            pickle_value_decref(vm, a);
-            pickle_value_decref(vm, b);
+            val_decref(vm, a);
+            val_decref(vm, b);
             FAIL(st, MS_MALFORMED, "STACK_GLOBAL requires str");
         }
-        pickle_value_decref(vm, a);
-        pickle_value_decref(vm, b);
+        val_decref(vm, a);
+        val_decref(vm, b);
         if (!ok)
             return false;
         break;
@@ -1572,7 +1619,7 @@ static bool step(run_state *st)
         if (!pop(st, &b))
             return false;
         if (!pop(st, &a)) {
-            pickle_value_decref(vm, b);
+            val_decref(vm, b);
             return false;
         }
         if (!call(st, a, b))
@@ -1582,7 +1629,7 @@ static bool step(run_state *st)
         if (!pop(st, &b))
             return false;
         if (!pop(st, &a)) {
-            pickle_value_decref(vm, b);
+            val_decref(vm, b);
             return false;
         }
         if (!call(st, a, b))
@@ -1592,15 +1639,15 @@ static bool step(run_state *st)
         if (!pop(st, &c))
             return false;
         if (!pop(st, &b)) {
-            pickle_value_decref(vm, c);
+            val_decref(vm, c);
             return false;
         }
         if (!pop(st, &a)) {
-            pickle_value_decref(vm, b);
-            pickle_value_decref(vm, c);
+            val_decref(vm, b);
+            val_decref(vm, c);
             return false;
         }
-        pickle_value_decref(vm, c); /* kwargs: a dict, count only */
+        val_decref(vm, c); /* kwargs: a dict, count only */
         if (!call(st, a, b))
             return false;
         break;
@@ -1614,7 +1661,7 @@ static bool step(run_state *st)
         if (!pop_mark_into(st, PK_TUPLE, &b, NULL))
             return false;
         if (!push_global(st, (const char *)m, ml, (const char *)nm, nl, false)) {
-            pickle_value_decref(vm, b);
+            val_decref(vm, b);
             return false;
         }
         pop(st, &a);
@@ -1626,7 +1673,7 @@ static bool step(run_state *st)
         if (!pop_mark_into(st, PK_TUPLE, &b, &cnt))
             return false;
         if (cnt == 0) {
-            pickle_value_decref(vm, b);
+            val_decref(vm, b);
             FAIL(st, MS_MALFORMED, "OBJ without a class");
         }
         /* first item is the class, the rest are the arguments */
@@ -1645,19 +1692,19 @@ static bool step(run_state *st)
             return false;
         pickle_value *t = top(st);
         if (!t) {
-            pickle_value_decref(vm, b);
+            val_decref(vm, b);
             return false;
         }
         if (t->kind == PK_CALL) {
             if (new_tuple(st, 1, &a)) {
                 a.u.o->count = 1;
                 a.u.o->u.items[a.u.o->nkept++] = b;
-                pickle_value_incref(b);
+                val_incref(b);
                 notify_method(st, t, &a);
-                pickle_value_decref(vm, a);
+                val_decref(vm, a);
             }
         }
-        pickle_value_decref(vm, b);
+        val_decref(vm, b);
         break;
     }
     case OP_PERSID: {
@@ -1683,7 +1730,7 @@ static bool step(run_state *st)
             return false;
         pickle_obj *o = obj_new(vm, 1);
         if (!o) {
-            pickle_value_decref(vm, b);
+            val_decref(vm, b);
             FAIL(st, MS_NOMEM, "out of memory");
         }
         o->count = 1;
@@ -1742,7 +1789,13 @@ void pickle_vm_run(pickle_vm *vm, const uint8_t *data, size_t len, size_t start,
     res->protocol = -1;
     run_state st = {vm, ms_cursor_make(data, len), res, 0, 0};
     st.cur.off = start;
+    size_t next_progress = start + PROGRESS_BYTES;
     for (;;) {
+        if (__builtin_expect(st.cur.off >= next_progress, 0)) {
+            if (vm->hooks.on_progress)
+                vm->hooks.on_progress(vm->hooks.ud, vm, st.cur.off);
+            next_progress = st.cur.off + PROGRESS_BYTES;
+        }
         if (res->opcodes >= vm->limits.pickle_max_opcodes) {
             vm->limit_hit = "opcode count";
             res->status = MS_LIMIT;
@@ -1764,4 +1817,5 @@ void pickle_vm_run(pickle_vm *vm, const uint8_t *data, size_t len, size_t start,
     }
     res->end = st.cur.off;
     res->error_offset = st.op_offset;
+    res->error_opcode = st.op;
 }

@@ -47,7 +47,19 @@ void ms_options_default(ms_options *opts)
     opts->hash_files = true;
 }
 
-static void sha256_hex(const uint8_t *data, size_t len, char out[65])
+void ms_release_pages(const uint8_t *base, size_t len)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t start = (uintptr_t)base, end = start + len;
+    if (page <= 0)
+        return;
+    start = (start + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    end &= ~((uintptr_t)page - 1);
+    if (end > start)
+        madvise((void *)start, end - start, MADV_DONTNEED);
+}
+
+static void sha256_hex(const uint8_t *data, size_t len, bool mapped, char out[65])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char md[32];
@@ -61,6 +73,8 @@ static void sha256_hex(const uint8_t *data, size_t len, char out[65])
     for (size_t off = 0; ok && off < len; off += (size_t)1 << 24) {
         size_t n = len - off < ((size_t)1 << 24) ? len - off : ((size_t)1 << 24);
         ok = EVP_DigestUpdate(ctx, data + off, n) == 1;
+        if (mapped)
+            ms_release_pages(data + off, n);
     }
     ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
     EVP_MD_CTX_free(ctx);
@@ -73,18 +87,18 @@ static void sha256_hex(const uint8_t *data, size_t len, char out[65])
     out[64] = '\0';
 }
 
-ms_status ms_scan_buffer(ms_report *report, const ms_limits *limits, const char *name,
-                         const uint8_t *data, size_t len)
+static ms_status scan_buffer(ms_report *report, const ms_limits *limits, const char *name,
+                             const uint8_t *data, size_t len, bool mapped)
 {
     const ms_format *fmt = ms_detect_format(data, len);
-    ms_scan_ctx ctx = {report, limits, name, 0, 0};
+    ms_scan_ctx ctx = {report, limits, name, 0, 0, mapped ? data : NULL};
     ms_status st = MS_OK;
     if (fmt->scan)
         st = fmt->scan(&ctx, data, len);
     else if (fmt->may_carry_code)
         ms_report_add(report, "FORMAT-NOT-ANALYSED", name,
                       json_pack("{s:s}", "format", fmt->name),
-                      "The file is a %s file (detected from its content). This version of the "
+                      "The file is in %s format (detected from its content). This version of the "
                       "scanner recognises the format but does not analyse its contents, which "
                       "can carry code or hide pickles.",
                       fmt->name);
@@ -94,6 +108,12 @@ ms_status ms_scan_buffer(ms_report *report, const ms_limits *limits, const char 
     report->files_scanned++;
     report->bytes_scanned += len;
     return st;
+}
+
+ms_status ms_scan_buffer(ms_report *report, const ms_limits *limits, const char *name,
+                         const uint8_t *data, size_t len)
+{
+    return scan_buffer(report, limits, name, data, len, false);
 }
 
 typedef struct walker {
@@ -133,12 +153,12 @@ static void scan_fd(walker *w, int fd, const char *rel, const struct stat *st)
         data = map;
     }
     size_t before = r->nfiles;
-    ms_status s = ms_scan_buffer(r, lim, rel, data, len);
+    ms_status s = scan_buffer(r, lim, rel, data, len, map != NULL);
     if (s == MS_NOMEM)
         ms_report_add(r, "SCAN-LIMIT", rel, json_pack("{s:s}", "limit", "memory"),
                       "The analysis of this file ran out of memory and is incomplete.");
     if (w->opts->hash_files && r->nfiles > before)
-        sha256_hex(data, len, r->files[before].sha256);
+        sha256_hex(data, len, map != NULL, r->files[before].sha256);
     if (map)
         munmap(map, len);
 }

@@ -15,7 +15,13 @@ typedef struct ms_scan_ctx {
     const char *location; /* "pytorch_model.bin", "a.7z!b/data.pkl" */
     unsigned depth;       /* container/nesting depth, 0 for a top-level file */
     uint64_t nested_bytes_used;
+    const uint8_t *mapping; /* the read-only file mapping being scanned, or NULL */
 } ms_scan_ctx;
+
+/* Drops the pages of a read-only file mapping from [base, base+len) rounded
+ * inward to pages; harmless for the mapping's contents (re-read on access).
+ * Never call it on memory that is not such a mapping. */
+void ms_release_pages(const uint8_t *base, size_t len);
 
 /* Adds a finding for rule `rule_id` (must exist in the rule table) at
  * `location`. Takes ownership of `details` (may be NULL). Returns false only

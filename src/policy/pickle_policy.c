@@ -503,3 +503,27 @@ pickle_class pickle_policy_classify(const char *module, const char *name)
             c.role = helpers[i].role;
     return c;
 }
+
+bool pickle_policy_py3_name(const char *module, const char *name, char *out, size_t outsz)
+{
+    const char *mod = module, *nm = name;
+    for (size_t i = 0; i < sizeof(py2_modules) / sizeof(py2_modules[0]); i++)
+        if (strcmp(module, py2_modules[i].from) == 0)
+            mod = py2_modules[i].to;
+    if (strcmp(module, "__builtin__") == 0) {
+        for (size_t i = 0; i < sizeof(py2_builtin_names) / sizeof(py2_builtin_names[0]); i++) {
+            if (strcmp(name, py2_builtin_names[i].from) == 0) {
+                const char *to = py2_builtin_names[i].to;
+                if (strchr(to, '.')) {
+                    snprintf(out, outsz, "%s", to);
+                    return true;
+                }
+                nm = to;
+            }
+        }
+    }
+    if (mod == module && nm == name)
+        return false;
+    int n = snprintf(out, outsz, "%s.%s", mod, nm);
+    return n > 0 && (size_t)n < outsz;
+}

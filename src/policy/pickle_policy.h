@@ -9,6 +9,7 @@
 #define MS_PICKLE_POLICY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 typedef enum pickle_verdict {
     PICKLE_SAFE = 0,
@@ -37,5 +38,9 @@ typedef struct pickle_class {
 /* Classifies module.name as Python would import it (protocol-2 fix_imports
  * names such as __builtin__ are mapped first). */
 pickle_class pickle_policy_classify(const char *module, const char *name);
+
+/* The name Python 3 actually loads for a protocol 0-2 Python 2 name
+ * (commands.Popen -> subprocess.Popen). Returns false when it is unchanged. */
+bool pickle_policy_py3_name(const char *module, const char *name, char *out, size_t outsz);
 
 #endif

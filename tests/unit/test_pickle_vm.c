@@ -54,7 +54,7 @@ static ms_status run(const char *data, size_t len, seen *s, pickle_run_result *r
     ms_limits l;
     ms_limits_default(&l);
     memset(s, 0, sizeof(*s));
-    pickle_hooks h = {s, on_global, on_call, on_persid, NULL};
+    pickle_hooks h = {.ud = s, .on_global = on_global, .on_call = on_call, .on_persid = on_persid};
     pickle_vm *vm = pickle_vm_new(&l, &h);
     pickle_vm_run(vm, (const uint8_t *)data, len, 0, res);
     pickle_vm_free(vm);

@@ -59,7 +59,8 @@ typedef struct analysis {
     pickle_vm *vm;
     gstat *g;
     uint32_t ng;
-    uint32_t stream; /* current stream index */
+    uint32_t stream;   /* index of the stream being analysed */
+    uint32_t nstreams; /* streams started so far (a broken one included) */
     bool legacy;     /* legacy torch layout detected */
     storage_rec *storages;
     size_t nstorages, storages_cap;
@@ -581,6 +582,17 @@ static void on_persid(void *ud, pickle_vm *vm, const pickle_value *pid, size_t o
     free(owned);
 }
 
+/* Releases the pages of the file mapping well behind the VM, so a scan's
+ * memory does not grow with the file: values still point into the mapping
+ * and a released page is read again from the page cache if used later. */
+static void on_progress(void *ud, pickle_vm *vm, size_t offset)
+{
+    analysis *an = ud;
+    (void)vm;
+    if (an->data == an->ctx->mapping && offset > (8u << 20))
+        ms_release_pages(an->data, offset - (8u << 20));
+}
+
 static int storage_cmp(const void *a, const void *b)
 {
     return strcmp(((const storage_rec *)a)->key, ((const storage_rec *)b)->key);
@@ -629,7 +641,7 @@ bool pickle_looks_like_stream(const ms_limits *limits, const uint8_t *data, size
     ms_limits l = *limits;
     l.pickle_max_opcodes = PROBE_OPCODES;
     probe_counts counts = {0, 0};
-    pickle_hooks hooks = {&counts, probe_on_global, probe_on_call, NULL, NULL};
+    pickle_hooks hooks = {.ud = &counts, .on_global = probe_on_global, .on_call = probe_on_call};
     pickle_vm *vm = pickle_vm_new(&l, &hooks);
     if (!vm)
         return false;
@@ -682,7 +694,11 @@ static bool analysis_init(analysis *an, ms_scan_ctx *ctx, const char *location,
     an->data = data;
     an->len = len;
     an->depth = depth;
-    pickle_hooks hooks = {an, on_global, on_call, on_persid, NULL};
+    pickle_hooks hooks = {.ud = an,
+                         .on_global = on_global,
+                         .on_call = on_call,
+                         .on_persid = on_persid,
+                         .on_progress = on_progress};
     an->vm = pickle_vm_new(ctx->limits, &hooks);
     return an->vm != NULL;
 }
@@ -787,8 +803,9 @@ static void analyse_streams(analysis *an)
 {
     ms_scan_ctx *ctx = an->ctx;
     size_t off = 0;
-    for (an->stream = 0; off < an->len; an->stream++) {
-        if (an->stream >= ctx->limits->pickle_max_streams) {
+    while (off < an->len) {
+        an->stream = an->nstreams;
+        if (an->nstreams >= ctx->limits->pickle_max_streams) {
             ms_report_add(ctx->report, "SCAN-LIMIT", an->location,
                           json_pack("{s:s, s:I}", "limit", "pickle streams per file", "offset",
                                     (json_int_t)off),
@@ -797,7 +814,9 @@ static void analyse_streams(analysis *an)
                           ctx->limits->pickle_max_streams, off);
             return;
         }
-        if (an->stream > 0 && !(an->legacy && an->stream < 5)) {
+        /* a legacy torch.save file has exactly 5 pickles before its storages */
+        bool expected = an->nstreams == 0 || (an->legacy && an->nstreams < 5);
+        if (!expected) {
             if (!pickle_looks_like_stream(ctx->limits, an->data, an->len, off)) {
                 ms_report_add(ctx->report, "PICKLE-TRAILING-DATA", an->location,
                               json_pack("{s:I, s:I}", "offset", (json_int_t)off, "bytes",
@@ -818,14 +837,15 @@ static void analyse_streams(analysis *an)
         }
         pickle_run_result res;
         pickle_vm_run(an->vm, an->data, an->len, off, &res);
+        an->nstreams++;
         if (res.status != MS_OK) {
             report_break(an, &res);
             return;
         }
-        if (an->stream == 0 && is_torch_magic(&res.result))
+        if (an->nstreams == 1 && is_torch_magic(&res.result))
             an->legacy = true;
         off = res.end;
-        if (an->legacy && an->stream == 4) {
+        if (an->legacy && an->nstreams == 5) {
             if (an->storages_overflow) {
                 ms_report_add(ctx->report, "SCAN-LIMIT", an->location,
                               json_pack("{s:s}", "limit", "legacy torch storages"),
@@ -837,12 +857,15 @@ static void analyse_streams(analysis *an)
             off = skip_legacy_storages(an, off);
             if (off == SIZE_MAX)
                 return;
-            an->stream++;
-            if (off >= an->len)
-                return;
-            an->stream--; /* the loop increments */
         }
     }
+    if (an->legacy && an->nstreams < 5)
+        ms_report_add(ctx->report, "PICKLE-MALFORMED", an->location,
+                      json_pack("{s:I, s:I}", "offset", (json_int_t)off, "streams",
+                                (json_int_t)an->nstreams),
+                      "The file starts like a legacy torch.save file but ends after %u of its 5 "
+                      "pickle streams.",
+                      an->nstreams);
 }
 
 static const char *finding_rule(const pickle_global *pg, const gstat *s)
@@ -894,7 +917,16 @@ static void analysis_report(analysis *an, bool top_level)
             json_object_set(d, "calls", s->call_list);
         if (d && pg->extension)
             json_object_set_new(d, "extension_code", json_integer(pg->ext_code));
+        char py3[512];
+        char *what_owned = NULL;
+        if (!pg->extension && !pg->dynamic &&
+            pickle_policy_py3_name(pg->module, pg->name, py3, sizeof(py3))) {
+            if (d)
+                json_object_set_new(d, "python3_name", json_string(py3));
+            what_owned = ms_strdup_printf("%s (loaded by Python 3 as %s)", full ? full : "", py3);
+        }
         const char *what = pg->extension ? "an object from the copyreg extension registry"
+                           : what_owned  ? what_owned
                                          : full;
         if (s->calls > 0) {
             ms_report_add(ctx->report, rule, an->location, d,
@@ -909,10 +941,11 @@ static void analysis_report(analysis *an, bool top_level)
                           what, s->cls.reason, pickle_opcode_name(s->first_opcode),
                           s->first_offset);
         }
+        free(what_owned);
         free(full);
     }
     if (top_level) {
-        json_t *d = json_pack("{s:I, s:I, s:I, s:b}", "streams", (json_int_t)an->stream,
+        json_t *d = json_pack("{s:I, s:I, s:I, s:b}", "streams", (json_int_t)an->nstreams,
                               "globals", (json_int_t)total, "unsafe_globals",
                               (json_int_t)unsafe, "legacy_torch", an->legacy);
         if (unsafe)
@@ -1013,7 +1046,7 @@ char *ms_pickle_explain(const uint8_t *data, size_t len, const ms_limits *limits
     ms_strbuf_init(&es.out, 64u << 20);
     ms_strbuf_init(&es.pending, 1u << 20);
     ms_report *scratch = ms_report_new("explain");
-    ms_scan_ctx ctx = {scratch, limits, "input", 0, 0};
+    ms_scan_ctx ctx = {scratch, limits, "input", 0, 0, NULL};
     if (!scratch || !analysis_init(&es.an, &ctx, "input", data, len, 0)) {
         ms_report_free(scratch);
         analysis_free(&es.an);
@@ -1022,7 +1055,11 @@ char *ms_pickle_explain(const uint8_t *data, size_t len, const ms_limits *limits
         return NULL;
     }
     pickle_vm_free(es.an.vm);
-    pickle_hooks hooks = {&es, explain_on_global, explain_on_call, on_persid, explain_on_op};
+    pickle_hooks hooks = {.ud = &es,
+                         .on_global = explain_on_global,
+                         .on_call = explain_on_call,
+                         .on_persid = on_persid,
+                         .on_op = explain_on_op};
     es.an.vm = pickle_vm_new(limits, &hooks);
     size_t off = 0;
     for (unsigned stream = 0; es.an.vm && off < len && stream < limits->pickle_max_streams;
@@ -1057,7 +1094,7 @@ char *ms_pickle_explain(const uint8_t *data, size_t len, const ms_limits *limits
         }
     }
     /* the findings the scan would report, as a summary */
-    es.an.stream = es.an.stream + 1;
+    es.an.nstreams = es.an.stream + 1;
     analysis_report(&es.an, true);
     ms_report_finish(scratch);
     ms_strbuf_puts(&es.out, "\nverdict:\n");
