@@ -143,12 +143,13 @@ struct pickle_vm {
     uint32_t nmarks, marks_cap;
     pickle_value *memo;
     uint32_t memo_cap;   /* allocated slots */
+    uint32_t memo_hwm;   /* slots below this are initialised (set or PK_EMPTY) */
     uint32_t memo_count; /* distinct entries set (MEMOIZE uses it) */
+    uint64_t owned_live; /* owned string buffers alive (freed individually) */
     pickle_obj *free_objs[PICKLE_KEEP + 1]; /* per capacity */
     struct slab *slabs;
     uint8_t *slab_next, *slab_end;
     global_table globals;
-    uint32_t next_call_id;
     const char *limit_hit;
     ms_strbuf opbuf; /* argument text for on_op */
 };
@@ -282,7 +283,7 @@ static inline bool has_obj(const pickle_value *v)
            v->kind == PK_PERSID || (v->flags & PV_HEAPSTR);
 }
 
-static void obj_release(pickle_vm *vm, pickle_obj *o, uint8_t kind, uint8_t flags);
+static void obj_release(pickle_vm *vm, pickle_obj *o);
 
 static inline void val_incref(pickle_value v)
 {
@@ -293,7 +294,7 @@ static inline void val_incref(pickle_value v)
 static inline void val_decref(pickle_vm *vm, pickle_value v)
 {
     if (has_obj(&v) && --v.u.o->refs == 0)
-        obj_release(vm, v.u.o, v.kind, v.flags);
+        obj_release(vm, v.u.o);
 }
 
 void pickle_value_incref(pickle_value v)
@@ -306,7 +307,12 @@ void pickle_value_decref(pickle_vm *vm, pickle_value v)
     val_decref(vm, v);
 }
 
-enum { CAP_STR = 2, CAP_CALL = 3 }; /* item slots that hold a string/call body */
+enum { CAP_STR = 2, CAP_CALL = 2 }; /* item slots that hold a string/call body */
+
+_Static_assert(sizeof(((pickle_obj *)0)->u.call) <= CAP_CALL * sizeof(pickle_value),
+               "a call fits its size class");
+_Static_assert(sizeof(((pickle_obj *)0)->u.str) <= CAP_STR * sizeof(pickle_value),
+               "a string object fits its size class");
 
 static size_t obj_bytes(unsigned cap)
 {
@@ -315,7 +321,7 @@ static size_t obj_bytes(unsigned cap)
 
 /* A new object with room for `cap` items (refs 1, empty). Objects are carved
  * from 256 KiB slabs and recycled through per-capacity free lists. */
-static pickle_obj *obj_new(pickle_vm *vm, unsigned cap)
+static pickle_obj *obj_new(pickle_vm *vm, unsigned cap, uint8_t kind, uint8_t vflags)
 {
     pickle_obj *o = vm->free_objs[cap];
     if (o) {
@@ -337,48 +343,92 @@ static pickle_obj *obj_new(pickle_vm *vm, unsigned cap)
     memset(o, 0, obj_bytes(cap));
     o->refs = 1;
     o->cap = (uint8_t)cap;
+    o->kind = kind;
+    o->vflags = vflags;
     return o;
 }
 
-static void obj_release(pickle_vm *vm, pickle_obj *o, uint8_t kind, uint8_t flags)
+/* Dead objects waiting for their children to be released are chained
+ * through the 8 bytes at offset 8 (count and opcode, no longer needed), so
+ * releasing a million nested tuples takes no stack. */
+static inline pickle_obj *pending_next(pickle_obj *o)
 {
-    /* iterative enough: children are released recursively, but depth is
-     * bounded by PICKLE_KEEP fan-out and the mark limit of the stream */
-    if (flags & PV_HEAPSTR) {
-        if (o->u.str.owned)
-            free((void *)o->u.str.data);
-    } else if (kind == PK_TUPLE || kind == PK_LIST || kind == PK_PERSID) {
-        for (unsigned i = 0; i < o->nkept; i++)
-            val_decref(vm, o->u.items[i]);
-    } else if (kind == PK_CALL) {
-        val_decref(vm, o->u.call.callable);
-        val_decref(vm, o->u.call.args);
-    }
-    unsigned cap = o->cap; /* read before the link overwrites the header */
-    *(pickle_obj **)(void *)o = vm->free_objs[cap];
-    vm->free_objs[cap] = o;
+    pickle_obj *next;
+    memcpy(&next, (char *)o + 8, sizeof(next));
+    return next;
 }
 
-static pickle_value val_kind(uint8_t kind)
+static inline void pending_push(pickle_obj **list, pickle_obj *o)
+{
+    memcpy((char *)o + 8, list, sizeof(*list));
+    *list = o;
+}
+
+static inline void release_child(pickle_obj **pending, pickle_value v)
+{
+    if (has_obj(&v) && --v.u.o->refs == 0)
+        pending_push(pending, v.u.o);
+}
+
+static void obj_release(pickle_vm *vm, pickle_obj *first)
+{
+    pickle_obj *pending = NULL;
+    pending_push(&pending, first);
+    while (pending) {
+        pickle_obj *o = pending;
+        pending = pending_next(o);
+        if (o->vflags & PV_HEAPSTR) {
+            if (o->u.str.owned) {
+                free((void *)o->u.str.data);
+                vm->owned_live--;
+            }
+        } else if (o->kind == PK_CALL) {
+            release_child(&pending, o->u.call.callable);
+            release_child(&pending, o->u.call.args);
+        } else {
+            for (unsigned i = 0; i < o->nkept; i++)
+                release_child(&pending, o->u.items[i]);
+        }
+        unsigned cap = o->cap; /* read before the link overwrites the header */
+        *(pickle_obj **)(void *)o = vm->free_objs[cap];
+        vm->free_objs[cap] = o;
+    }
+}
+
+/* Values are built as two 64-bit words rather than field by field, so they
+ * travel in registers: byte stores followed by a 16-byte load would stall
+ * store forwarding on every opcode. Field order: kind, flags, spare, n. */
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "mkval assumes a little-endian target"
+#endif
+_Static_assert(sizeof(pickle_value) == 16, "pickle_value is two words");
+_Static_assert(offsetof(pickle_value, n) == 4 && offsetof(pickle_value, u) == 8,
+               "pickle_value layout");
+
+static inline pickle_value mkval(uint8_t kind, uint8_t flags, uint32_t n, uint64_t payload)
 {
     pickle_value v;
-    memset(&v, 0, sizeof(v));
-    v.kind = kind;
+    uint64_t head = (uint64_t)kind | ((uint64_t)flags << 8) | ((uint64_t)n << 32);
+    memcpy(&v, &head, 8);
+    memcpy((char *)&v + 8, &payload, 8);
     return v;
 }
 
-static pickle_value val_int(int64_t i)
+static inline pickle_value val_kind(uint8_t kind)
 {
-    pickle_value v = val_kind(PK_INT);
-    v.u.i = i;
-    return v;
+    return mkval(kind, 0, 0, 0);
+}
+
+static inline pickle_value val_int(int64_t i)
+{
+    return mkval(PK_INT, 0, 0, (uint64_t)i);
 }
 
 /* A string object: owned bytes, or a borrowed span too long for `n`. */
 static pickle_value val_heapstr(pickle_vm *vm, uint8_t kind, const uint8_t *p, uint64_t len,
                                 uint8_t flags, bool owned)
 {
-    pickle_obj *o = obj_new(vm, CAP_STR);
+    pickle_obj *o = obj_new(vm, CAP_STR, kind, PV_HEAPSTR);
     if (!o) {
         if (owned)
             free((void *)p);
@@ -387,22 +437,20 @@ static pickle_value val_heapstr(pickle_vm *vm, uint8_t kind, const uint8_t *p, u
     o->u.str.data = p;
     o->u.str.len = len;
     o->u.str.owned = owned;
+    if (owned)
+        vm->owned_live++;
     pickle_value v = val_kind(kind);
     v.flags = (uint8_t)(flags | PV_HEAPSTR);
     v.u.o = o;
     return v;
 }
 
-static pickle_value val_str(pickle_vm *vm, uint8_t kind, const uint8_t *p, uint64_t len,
+static inline pickle_value val_str(pickle_vm *vm, uint8_t kind, const uint8_t *p, uint64_t len,
                             uint8_t flags)
 {
     if (len > UINT32_MAX)
         return val_heapstr(vm, kind, p, len, flags, false);
-    pickle_value v = val_kind(kind);
-    v.u.p = p;
-    v.n = (uint32_t)len;
-    v.flags = flags;
-    return v;
+    return mkval(kind, flags, (uint32_t)len, (uint64_t)(uintptr_t)p);
 }
 
 pickle_value pickle_vm_make_bytes(pickle_vm *vm, uint8_t *data, size_t len)
@@ -429,8 +477,7 @@ pickle_value pickle_vm_make_global(pickle_vm *vm, const char *module, const char
                                   false, false, 0);
     if (gid == UINT32_MAX)
         return val_kind(PK_UNKNOWN);
-    pickle_value v = val_kind(PK_GLOBAL);
-    v.n = gid;
+    pickle_value v = mkval(PK_GLOBAL, 0, gid, 0);
     return v;
 }
 
@@ -708,12 +755,9 @@ static void vm_clear(pickle_vm *vm)
         val_decref(vm, vm->stack[i]);
     vm->sp = 0;
     vm->nmarks = 0;
-    for (uint32_t i = 0; i < vm->memo_cap; i++) {
-        if (vm->memo[i].kind != PK_EMPTY) {
-            val_decref(vm, vm->memo[i]);
-            vm->memo[i].kind = PK_EMPTY;
-        }
-    }
+    for (uint32_t i = 0; i < vm->memo_hwm; i++)
+        val_decref(vm, vm->memo[i]);
+    vm->memo_hwm = 0;
     vm->memo_count = 0;
 }
 
@@ -721,7 +765,9 @@ void pickle_vm_free(pickle_vm *vm)
 {
     if (!vm)
         return;
-    vm_clear(vm);
+    /* objects live in slabs freed below; only owned buffers need a walk */
+    if (vm->owned_live)
+        vm_clear(vm);
     free(vm->stack);
     free(vm->marks);
     free(vm->memo);
@@ -833,7 +879,7 @@ static bool pop_mark_into(run_state *st, uint8_t kind, pickle_value *out, uint32
         vm->sp = base;
         return true;
     }
-    pickle_obj *o = obj_new(vm, kind == PK_LIST ? PICKLE_KEEP : (n < PICKLE_KEEP ? n : PICKLE_KEEP));
+    pickle_obj *o = obj_new(vm, kind == PK_LIST ? PICKLE_KEEP : (n < PICKLE_KEEP ? n : PICKLE_KEEP), kind, 0);
     if (!o)
         FAIL(st, MS_NOMEM, "out of memory");
     o->count = n;
@@ -844,8 +890,7 @@ static bool pop_mark_into(run_state *st, uint8_t kind, pickle_value *out, uint32
             val_decref(vm, vm->stack[base + i]);
     }
     vm->sp = base;
-    pickle_value v = val_kind(kind);
-    v.u.o = o;
+    pickle_value v = mkval(kind, 0, 0, (uint64_t)(uintptr_t)o);
     *out = v;
     return true;
 }
@@ -853,11 +898,10 @@ static bool pop_mark_into(run_state *st, uint8_t kind, pickle_value *out, uint32
 /* An empty tuple with room for `cap` items (filled by the caller). */
 static bool new_tuple(run_state *st, unsigned cap, pickle_value *out)
 {
-    pickle_obj *o = obj_new(st->vm, cap);
+    pickle_obj *o = obj_new(st->vm, cap, PK_TUPLE, 0);
     if (!o)
         FAIL(st, MS_NOMEM, "out of memory");
-    *out = val_kind(PK_TUPLE);
-    out->u.o = o;
+    *out = mkval(PK_TUPLE, 0, 0, (uint64_t)(uintptr_t)o);
     return true;
 }
 
@@ -866,7 +910,7 @@ static bool make_tuple(run_state *st, uint32_t n, pickle_value *out)
     pickle_vm *vm = st->vm;
     if (vm->sp - frame_base(vm) < n)
         FAIL(st, MS_MALFORMED, "unpickling stack underflow");
-    pickle_obj *o = obj_new(vm, n);
+    pickle_obj *o = obj_new(vm, n, PK_TUPLE, 0);
     if (!o)
         FAIL(st, MS_NOMEM, "out of memory");
     uint32_t base = vm->sp - n;
@@ -874,8 +918,7 @@ static bool make_tuple(run_state *st, uint32_t n, pickle_value *out)
     for (uint32_t i = 0; i < n; i++)
         o->u.items[o->nkept++] = vm->stack[base + i];
     vm->sp = base;
-    pickle_value v = val_kind(PK_TUPLE);
-    v.u.o = o;
+    pickle_value v = mkval(PK_TUPLE, 0, 0, (uint64_t)(uintptr_t)o);
     *out = v;
     return true;
 }
@@ -896,9 +939,12 @@ static inline bool memo_put(run_state *st, uint64_t idx, const pickle_value *v)
         pickle_value *m = realloc(vm->memo, (size_t)cap * sizeof(*m));
         if (!m)
             FAIL(st, MS_NOMEM, "out of memory");
-        memset(m + vm->memo_cap, 0, (size_t)(cap - vm->memo_cap) * sizeof(*m));
-        vm->memo = m;
+        vm->memo = m; /* new slots are initialised lazily up to the high-water mark */
         vm->memo_cap = (uint32_t)cap;
+    }
+    if (idx >= vm->memo_hwm) {
+        memset(vm->memo + vm->memo_hwm, 0, (size_t)(idx + 1 - vm->memo_hwm) * sizeof(*vm->memo));
+        vm->memo_hwm = (uint32_t)idx + 1;
     }
     pickle_value *slot = &vm->memo[idx];
     if (slot->kind == PK_EMPTY)
@@ -913,7 +959,7 @@ static inline bool memo_put(run_state *st, uint64_t idx, const pickle_value *v)
 static inline bool memo_get(run_state *st, uint64_t idx)
 {
     pickle_vm *vm = st->vm;
-    if (idx >= vm->memo_cap || vm->memo[idx].kind == PK_EMPTY) {
+    if (idx >= vm->memo_hwm || vm->memo[idx].kind == PK_EMPTY) {
         if (idx >= vm->limits.pickle_max_memo && vm->limit_hit)
             return push(st, val_kind(PK_UNKNOWN));
         FAIL(st, MS_MALFORMED, "memo key not found");
@@ -933,7 +979,7 @@ static bool call(run_state *st, pickle_value callable, pickle_value args)
         val_decref(vm, args);
         return push(st, result);
     }
-    pickle_obj *o = obj_new(vm, CAP_CALL);
+    pickle_obj *o = obj_new(vm, CAP_CALL, PK_CALL, 0);
     if (!o) {
         val_decref(vm, callable);
         val_decref(vm, args);
@@ -941,10 +987,8 @@ static bool call(run_state *st, pickle_value callable, pickle_value args)
     }
     o->u.call.callable = callable;
     o->u.call.args = args;
-    o->u.call.call_id = vm->next_call_id++;
-    o->u.call.opcode = st->op;
-    pickle_value v = val_kind(PK_CALL);
-    v.u.o = o;
+    o->opcode = st->op;
+    pickle_value v = mkval(PK_CALL, 0, 0, (uint64_t)(uintptr_t)o);
     return push(st, v);
 }
 
@@ -974,8 +1018,7 @@ static bool push_global(run_state *st, const char *module, size_t mlen, const ch
     }
     if (vm->hooks.on_global)
         vm->hooks.on_global(vm->hooks.ud, vm, gid, st->op_offset, st->op);
-    pickle_value v = val_kind(PK_GLOBAL);
-    v.n = gid;
+    pickle_value v = mkval(PK_GLOBAL, 0, gid, 0);
     return push(st, v);
 }
 
@@ -990,8 +1033,7 @@ static bool push_extension(run_state *st, int32_t code)
         FAIL(st, vm->limit_hit ? MS_LIMIT : MS_NOMEM, "could not record extension code");
     if (vm->hooks.on_global)
         vm->hooks.on_global(vm->hooks.ud, vm, gid, st->op_offset, st->op);
-    pickle_value v = val_kind(PK_GLOBAL);
-    v.n = gid;
+    pickle_value v = mkval(PK_GLOBAL, 0, gid, 0);
     return push(st, v);
 }
 
@@ -1164,8 +1206,11 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
         if (*end)
             FAIL(st, MS_MALFORMED, "invalid FLOAT text");
         describe_arg(st, "%s", tmp);
-        a = val_kind(PK_FLOAT);
-        a.u.f = d;
+        {
+            uint64_t bits;
+            memcpy(&bits, &d, sizeof(bits));
+            a = mkval(PK_FLOAT, 0, 0, bits);
+        }
         if (!push(st, a))
             return false;
         break;
@@ -1177,8 +1222,7 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
         int64_t v;
         bool big;
         if (op == OP_INT && n == 2 && p[0] == '0' && (p[1] == '0' || p[1] == '1')) {
-            a = val_kind(PK_BOOL);
-            a.u.i = p[1] == '1';
+            a = mkval(PK_BOOL, 0, 0, (uint64_t)(p[1] == '1'));
         } else if (!parse_decimal(p, n, &v, &big)) {
             FAIL(st, MS_MALFORMED, "invalid INT/LONG text");
         } else if (big) {
@@ -1257,8 +1301,7 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
         uint64_t u = 0;
         for (int i = 0; i < 8; i++)
             u = (u << 8) | p[i];
-        a = val_kind(PK_FLOAT);
-        memcpy(&a.u.f, &u, sizeof(double));
+        a = mkval(PK_FLOAT, 0, 0, u);
         describe_arg(st, "%g", a.u.f);
         if (!push(st, a))
             return false;
@@ -1270,8 +1313,7 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
         break;
     case OP_NEWTRUE:
     case OP_NEWFALSE:
-        a = val_kind(PK_BOOL);
-        a.u.i = op == OP_NEWTRUE;
+        a = mkval(PK_BOOL, 0, 0, (uint64_t)(op == OP_NEWTRUE));
         if (!push(st, a))
             return false;
         break;
@@ -1347,11 +1389,10 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
         break;
     case OP_EMPTY_LIST:
     case OP_EMPTY_TUPLE: {
-        pickle_obj *o = obj_new(vm, op == OP_EMPTY_LIST ? PICKLE_KEEP : 0);
+        pickle_obj *o = obj_new(vm, op == OP_EMPTY_LIST ? PICKLE_KEEP : 0, op == OP_EMPTY_LIST ? PK_LIST : PK_TUPLE, 0);
         if (!o)
             FAIL(st, MS_NOMEM, "out of memory");
-        a = val_kind(op == OP_EMPTY_LIST ? PK_LIST : PK_TUPLE);
-        a.u.o = o;
+        a = mkval(op == OP_EMPTY_LIST ? PK_LIST : PK_TUPLE, 0, 0, (uint64_t)(uintptr_t)o);
         if (!push(st, a))
             return false;
         break;
@@ -1372,16 +1413,14 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
             return false;
         if (cnt % 2)
             FAIL(st, MS_MALFORMED, "odd number of items for DICT");
-        a = val_kind(PK_DICT);
-        a.n = cnt / 2;
+        a = mkval(PK_DICT, 0, cnt / 2, 0);
         if (!push(st, a))
             return false;
         break;
     case OP_FROZENSET:
         if (!pop_mark_into(st, 0, NULL, &cnt))
             return false;
-        a = val_kind(PK_FROZENSET);
-        a.n = cnt;
+        a = mkval(PK_FROZENSET, 0, cnt, 0);
         if (!push(st, a))
             return false;
         break;
@@ -1711,14 +1750,13 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
         if (!read_line(st, &p, &n))
             return false;
         describe_str(st, p, n, false);
-        pickle_obj *o = obj_new(vm, 1);
+        pickle_obj *o = obj_new(vm, 1, PK_PERSID, 0);
         if (!o)
             FAIL(st, MS_NOMEM, "out of memory");
         o->count = 1;
         o->nkept = 1;
         o->u.items[0] = val_str(vm, PK_STR, p, n, 0);
-        a = val_kind(PK_PERSID);
-        a.u.o = o;
+        a = mkval(PK_PERSID, 0, 0, (uint64_t)(uintptr_t)o);
         if (vm->hooks.on_persid)
             vm->hooks.on_persid(vm->hooks.ud, vm, &o->u.items[0], st->op_offset);
         if (!push(st, a))
@@ -1728,7 +1766,7 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
     case OP_BINPERSID: {
         if (!pop(st, &b))
             return false;
-        pickle_obj *o = obj_new(vm, 1);
+        pickle_obj *o = obj_new(vm, 1, PK_PERSID, 0);
         if (!o) {
             val_decref(vm, b);
             FAIL(st, MS_NOMEM, "out of memory");
@@ -1736,8 +1774,7 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
         o->count = 1;
         o->nkept = 1;
         o->u.items[0] = b;
-        a = val_kind(PK_PERSID);
-        a.u.o = o;
+        a = mkval(PK_PERSID, 0, 0, (uint64_t)(uintptr_t)o);
         if (vm->hooks.on_persid)
             vm->hooks.on_persid(vm->hooks.ud, vm, &o->u.items[0], st->op_offset);
         if (!push(st, a))

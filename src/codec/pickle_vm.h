@@ -77,21 +77,21 @@ typedef struct pickle_value {
 
 /* Objects come from per-size free lists: `cap` items of storage follow the
  * 16-byte header, and only as much as the object needs is allocated, so the
- * union below is never used beyond `cap` (calls use 3 items of space, string
- * objects 2). */
+ * union below is never used beyond `cap` (calls and string objects use 2
+ * items of space). */
 typedef struct pickle_obj {
     uint32_t refs;
     uint8_t nkept;
     uint8_t cap;
-    uint16_t spare;
+    uint8_t kind;   /* the kind of the values that point here */
+    uint8_t vflags; /* PV_HEAPSTR for string objects */
     uint32_t count; /* items added, saturating */
+    uint8_t opcode; /* PK_CALL: the opcode that made the call */
     union {
         pickle_value items[PICKLE_KEEP];
         struct {
             pickle_value callable;
             pickle_value args;
-            uint32_t call_id;
-            uint8_t opcode;
         } call;
         struct {
             const uint8_t *data;

@@ -29,7 +29,7 @@ void ms_release_pages(const uint8_t *base, size_t len);
 bool ms_report_add(ms_report *report, const char *rule_id, const char *location,
                    json_t *details, const char *fmt, ...) MS_PRINTF(5, 6);
 bool ms_report_addv(ms_report *report, const char *rule_id, const char *location,
-                    json_t *details, const char *fmt, va_list ap);
+                    json_t *details, const char *fmt, va_list ap) MS_PRINTF(5, 0);
 
 ms_file_entry *ms_report_add_file(ms_report *report, const char *path, uint64_t size,
                                   const char *format);

@@ -27,7 +27,7 @@ void ms_strbuf_free(ms_strbuf *sb);
 void ms_strbuf_append(ms_strbuf *sb, const char *s, size_t n);
 void ms_strbuf_puts(ms_strbuf *sb, const char *s);
 void ms_strbuf_printf(ms_strbuf *sb, const char *fmt, ...) MS_PRINTF(2, 3);
-void ms_strbuf_vprintf(ms_strbuf *sb, const char *fmt, va_list ap);
+void ms_strbuf_vprintf(ms_strbuf *sb, const char *fmt, va_list ap) MS_PRINTF(2, 0);
 /* Appends bytes as a Python-style quoted literal ('...' or b'...'), escaping
  * non-printables and shortening to `maxshow` bytes with an ellipsis. */
 void ms_strbuf_quote(ms_strbuf *sb, const uint8_t *p, size_t n, bool bytes, size_t maxshow);

@@ -190,6 +190,27 @@ void test_pickle_vm(void)
         CHECK_STR(pickle_vm_limit_hit(vm), "memo size");
         pickle_vm_free(vm);
     }
+    /* a million nested tuples and lists are released without recursion */
+    {
+        size_t n = 1000000;
+        char *buf = malloc(2 * n + 8);
+        size_t k = 0;
+        buf[k++] = (char)0x80;
+        buf[k++] = 2;
+        buf[k++] = 'N';
+        for (size_t i = 0; i < n; i++)
+            buf[k++] = (char)0x85; /* TUPLE1: x -> (x,) */
+        buf[k++] = '.';
+        CHECK(run(buf, k, &s, &r) == MS_OK);
+        k = 2;
+        for (size_t i = 0; i < n / 2; i++)
+            buf[k++] = ']'; /* EMPTY_LIST */
+        for (size_t i = 0; i < n / 2 - 1; i++)
+            buf[k++] = 'a'; /* APPEND: each list into the one below */
+        buf[k++] = '.';
+        CHECK(run(buf, k, &s, &r) == MS_OK);
+        free(buf);
+    }
     /* a run starting mid-buffer and the offset after STOP */
     {
         ms_limits l;
