@@ -61,6 +61,12 @@ typedef struct ms_limits {
     uint64_t nested_max_bytes;     /* bytes decoded (base64, zlib) for nested pickles */
     uint32_t walk_max_files;       /* files visited in one model folder */
     uint32_t walk_max_depth;       /* directory depth */
+    uint32_t archive_max_depth;    /* containers inside containers */
+    uint64_t archive_max_members;  /* members visited per top-level file */
+    uint64_t archive_max_expanded; /* bytes decompressed/extracted per top-level file */
+    uint64_t archive_max_member;   /* bytes of one decompressed member held in memory */
+    uint32_t archive_max_ratio;    /* decompressed:compressed for members over 1 MiB */
+    uint32_t scan_max_seconds;     /* wall time per top-level file */
 } ms_limits;
 
 void ms_limits_default(ms_limits *limits);

@@ -1829,8 +1829,12 @@ void pickle_vm_run(pickle_vm *vm, const uint8_t *data, size_t len, size_t start,
     size_t next_progress = start + PROGRESS_BYTES;
     for (;;) {
         if (__builtin_expect(st.cur.off >= next_progress, 0)) {
-            if (vm->hooks.on_progress)
-                vm->hooks.on_progress(vm->hooks.ud, vm, st.cur.off);
+            if (vm->hooks.on_progress && !vm->hooks.on_progress(vm->hooks.ud, vm, st.cur.off)) {
+                vm->limit_hit = "time";
+                res->status = MS_LIMIT;
+                res->error = "stopped by the caller (time limit)";
+                break;
+            }
             next_progress = st.cur.off + PROGRESS_BYTES;
         }
         if (res->opcodes >= vm->limits.pickle_max_opcodes) {

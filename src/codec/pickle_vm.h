@@ -129,8 +129,9 @@ typedef struct pickle_hooks {
     void (*on_persid)(void *ud, pickle_vm *vm, const pickle_value *pid, size_t offset);
     /* Called every 16 MiB of input consumed: the caller may release pages of
      * a file mapping behind `offset` (values keep pointing into it; released
-     * file pages are read again if a later opcode uses them). */
-    void (*on_progress)(void *ud, pickle_vm *vm, size_t offset);
+     * file pages are read again if a later opcode uses them). Returning false
+     * stops the run with MS_LIMIT (a time limit, say). */
+    bool (*on_progress)(void *ud, pickle_vm *vm, size_t offset);
     /* Each opcode, after it executes, with its decoded argument (for explain). */
     void (*on_op)(void *ud, pickle_vm *vm, size_t offset, uint8_t opcode, const char *arg);
 } pickle_hooks;

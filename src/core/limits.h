@@ -48,4 +48,27 @@
 /* Directory nesting; Hugging Face repos are rarely more than 5 deep. */
 #define MS_DEFAULT_WALK_MAX_DEPTH 64U
 
+/* Containers inside containers: real models nest at most 3 deep
+ * (7z > PyTorch zip > pickle); 10 stops a 50-deep nest early. */
+#define MS_DEFAULT_ARCHIVE_MAX_DEPTH 10U
+
+/* Members per top-level file: a sharded checkpoint zip has thousands of
+ * storages; a million stops a bomb of empty members. */
+#define MS_DEFAULT_ARCHIVE_MAX_MEMBERS 1000000ULL
+
+/* Bytes decompressed or extracted per top-level file: 32 GiB covers the
+ * largest compressed checkpoints while bounding the time a bomb costs. */
+#define MS_DEFAULT_ARCHIVE_MAX_EXPANDED (32ULL << 30)
+
+/* One decompressed member is held in memory to be analysed: 2 GiB. Larger
+ * compressed members are reported instead of allocated. */
+#define MS_DEFAULT_ARCHIVE_MAX_MEMBER (2ULL << 30)
+
+/* Decompressed:compressed ratio for members over 1 MiB. Zero-filled tensors
+ * compress about 1000:1 with deflate; bombs reach millions to one. */
+#define MS_DEFAULT_ARCHIVE_MAX_RATIO 5000U
+
+/* Wall-clock seconds per top-level file. */
+#define MS_DEFAULT_SCAN_MAX_SECONDS 600U
+
 #endif

@@ -38,6 +38,12 @@ void ms_limits_default(ms_limits *l)
     l->nested_max_bytes = MS_DEFAULT_NESTED_MAX_BYTES;
     l->walk_max_files = MS_DEFAULT_WALK_MAX_FILES;
     l->walk_max_depth = MS_DEFAULT_WALK_MAX_DEPTH;
+    l->archive_max_depth = MS_DEFAULT_ARCHIVE_MAX_DEPTH;
+    l->archive_max_members = MS_DEFAULT_ARCHIVE_MAX_MEMBERS;
+    l->archive_max_expanded = MS_DEFAULT_ARCHIVE_MAX_EXPANDED;
+    l->archive_max_member = MS_DEFAULT_ARCHIVE_MAX_MEMBER;
+    l->archive_max_ratio = MS_DEFAULT_ARCHIVE_MAX_RATIO;
+    l->scan_max_seconds = MS_DEFAULT_SCAN_MAX_SECONDS;
 }
 
 void ms_options_default(ms_options *opts)
@@ -87,27 +93,123 @@ static void sha256_hex(const uint8_t *data, size_t len, bool mapped, char out[65
     out[64] = '\0';
 }
 
-static ms_status scan_buffer(ms_report *report, const ms_limits *limits, const char *name,
-                             const uint8_t *data, size_t len, bool mapped)
+/* Runs the analyser of data's format (or reports an unanalysed format that
+ * can carry code) at ctx->location; returns the detected format. */
+static ms_status dispatch(ms_scan_ctx *ctx, const uint8_t *data, size_t len,
+                          const ms_format **fmt_out)
 {
     const ms_format *fmt = ms_detect_format(data, len);
-    ms_scan_ctx ctx = {report, limits, name, 0, 0, mapped ? data : NULL};
-    ms_status st = MS_OK;
+    *fmt_out = fmt;
     if (fmt->scan)
-        st = fmt->scan(&ctx, data, len);
-    else if (fmt->may_carry_code)
-        ms_report_add(report, "FORMAT-NOT-ANALYSED", name,
+        return fmt->scan(ctx, data, len);
+    if (fmt->may_carry_code)
+        ms_report_add(ctx->report, "FORMAT-NOT-ANALYSED", ctx->location,
                       json_pack("{s:s}", "format", fmt->name),
                       "The file is in %s format (detected from its content). This version of the "
                       "scanner recognises the format but does not analyse its contents, which "
                       "can carry code or hide pickles.",
                       fmt->name);
-    ms_file_entry *e = ms_report_add_file(report, name, len, fmt->name);
+    return MS_OK;
+}
+
+static ms_status scan_buffer(ms_report *report, const ms_limits *limits, const char *name,
+                             const uint8_t *data, size_t len, bool mapped)
+{
+    ms_budget budget;
+    memset(&budget, 0, sizeof(budget));
+    clock_gettime(CLOCK_MONOTONIC, &budget.start);
+    ms_scan_ctx ctx = {report, limits, name, 0, &budget, mapped ? data : NULL, NULL};
+    const ms_format *fmt;
+    ms_status st = dispatch(&ctx, data, len, &fmt);
+    ms_file_entry *e =
+        ms_report_add_file(report, name, len, ctx.format_detail ? ctx.format_detail : fmt->name);
     if (!e)
         return MS_NOMEM;
     report->files_scanned++;
     report->bytes_scanned += len;
     return st;
+}
+
+ms_status ms_scan_member(ms_scan_ctx *parent, const char *member, const uint8_t *data,
+                         size_t len)
+{
+    const ms_limits *lim = parent->limits;
+    char *loc = ms_strdup_printf("%s!%s", parent->location, member);
+    if (!loc)
+        return MS_NOMEM;
+    ms_status st = MS_OK;
+    if (parent->depth + 1 > lim->archive_max_depth) {
+        ms_report_add(parent->report, "SCAN-LIMIT", loc,
+                      json_pack("{s:s, s:I}", "limit", "container depth", "max",
+                                (json_int_t)lim->archive_max_depth),
+                      "Containers are nested more than %u deep here; this member was not "
+                      "analysed.",
+                      lim->archive_max_depth);
+        free(loc);
+        return MS_LIMIT;
+    }
+    if (++parent->budget->members > lim->archive_max_members) {
+        if (parent->budget->members == lim->archive_max_members + 1)
+            ms_report_add(parent->report, "SCAN-LIMIT", loc,
+                          json_pack("{s:s, s:I}", "limit", "container members", "max",
+                                    (json_int_t)lim->archive_max_members),
+                          "More than %llu container members in one file; this and later "
+                          "members were not analysed.",
+                          (unsigned long long)lim->archive_max_members);
+        free(loc);
+        return MS_LIMIT;
+    }
+    ms_scan_ctx child = *parent;
+    child.location = loc;
+    child.depth = parent->depth + 1;
+    child.mapping = NULL;
+    child.format_detail = NULL;
+    const ms_format *fmt;
+    st = dispatch(&child, data, len, &fmt);
+    free(loc);
+    return st;
+}
+
+bool ms_budget_expand(ms_scan_ctx *ctx, uint64_t n, const char *what)
+{
+    const ms_limits *lim = ctx->limits;
+    const char *which = NULL;
+    uint64_t max = 0;
+    if (n > lim->archive_max_member) {
+        which = "bytes of one decompressed member";
+        max = lim->archive_max_member;
+    } else if (ctx->budget->expanded_bytes + n > lim->archive_max_expanded) {
+        which = "bytes decompressed per file";
+        max = lim->archive_max_expanded;
+    }
+    if (!which) {
+        ctx->budget->expanded_bytes += n;
+        return true;
+    }
+    ms_report_add(ctx->report, "SCAN-LIMIT", ctx->location,
+                  json_pack("{s:s, s:I, s:I}", "limit", which, "requested", (json_int_t)n, "max",
+                            (json_int_t)max),
+                  "Expanding %s would need %llu bytes, beyond the limit of %llu %s; it was not "
+                  "analysed.",
+                  what, (unsigned long long)n, (unsigned long long)max, which);
+    return false;
+}
+
+bool ms_budget_time_left(ms_scan_ctx *ctx)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - ctx->budget->start.tv_sec < (time_t)ctx->limits->scan_max_seconds)
+        return true;
+    if (!ctx->budget->time_exceeded)
+        ms_report_add(ctx->report, "SCAN-LIMIT", ctx->location,
+                      json_pack("{s:s, s:I}", "limit", "seconds per file", "max",
+                                (json_int_t)ctx->limits->scan_max_seconds),
+                      "The analysis of this file took longer than %u seconds and was stopped; "
+                      "what was not reached was not analysed.",
+                      ctx->limits->scan_max_seconds);
+    ctx->budget->time_exceeded = true;
+    return false;
 }
 
 ms_status ms_scan_buffer(ms_report *report, const ms_limits *limits, const char *name,

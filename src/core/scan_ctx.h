@@ -6,17 +6,46 @@
 #define MS_SCAN_CTX_H
 
 #include <stdarg.h>
+#include <time.h>
 
 #include "model_scanner.h"
+
+/* What one top-level file may cost, shared by every container and nested
+ * stream inside it. Checked *before* work is done. */
+typedef struct ms_budget {
+    uint64_t expanded_bytes; /* bytes decompressed or extracted so far */
+    uint64_t members;        /* container members visited */
+    uint64_t nested_bytes;   /* bytes decoded for nested pickles */
+    struct timespec start;   /* monotonic time the top-level file's scan began */
+    bool time_exceeded;      /* reported once */
+} ms_budget;
 
 typedef struct ms_scan_ctx {
     ms_report *report;
     const ms_limits *limits;
     const char *location; /* "pytorch_model.bin", "a.7z!b/data.pkl" */
-    unsigned depth;       /* container/nesting depth, 0 for a top-level file */
-    uint64_t nested_bytes_used;
-    const uint8_t *mapping; /* the read-only file mapping being scanned, or NULL */
+    unsigned depth;       /* container nesting depth, 0 for a top-level file */
+    ms_budget *budget;
+    const uint8_t *mapping;    /* the read-only file mapping being scanned, or NULL */
+    const char *format_detail; /* a scanner may refine the detected format
+                                * ("pytorch-zip" for a zip): reported in files */
 } ms_scan_ctx;
+
+/* Scans `data` as member `member` of the container ctx is scanning: the
+ * format is detected from the content and dispatched like a top-level file,
+ * at location "<ctx->location>!<member>" and depth + 1. The depth and member
+ * limits are checked first (a limit is reported as SCAN-LIMIT and the member
+ * skipped). `data` must stay valid for the call. */
+ms_status ms_scan_member(ms_scan_ctx *ctx, const char *member, const uint8_t *data, size_t len);
+
+/* Reserves `n` bytes of expansion (decompression, extraction) against the
+ * per-file budget and the per-member limit; returns false, after reporting
+ * SCAN-LIMIT at ctx->location (naming `what`), when it would exceed them. */
+bool ms_budget_expand(ms_scan_ctx *ctx, uint64_t n, const char *what);
+
+/* False, after reporting SCAN-LIMIT once, when the time limit for the
+ * top-level file is used up. Call it between units of work. */
+bool ms_budget_time_left(ms_scan_ctx *ctx);
 
 /* Drops the pages of a read-only file mapping from [base, base+len) rounded
  * inward to pages; harmless for the mapping's contents (re-read on access).

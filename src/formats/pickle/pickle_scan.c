@@ -213,9 +213,9 @@ static void scan_nested(analysis *an, const uint8_t *p, size_t n, size_t offset)
 static bool budget_take(analysis *an, size_t n)
 {
     ms_scan_ctx *ctx = an->ctx;
-    if (ctx->nested_bytes_used + n > ctx->limits->nested_max_bytes)
+    if (ctx->budget->nested_bytes + n > ctx->limits->nested_max_bytes)
         return false;
-    ctx->nested_bytes_used += n;
+    ctx->budget->nested_bytes += n;
     return true;
 }
 
@@ -285,7 +285,7 @@ static uint8_t *decode_hex(const uint8_t *p, size_t n, size_t *outlen)
 
 static uint8_t *decode_zlib(analysis *an, const uint8_t *p, size_t n, size_t *outlen)
 {
-    uint64_t cap = an->ctx->limits->nested_max_bytes - an->ctx->nested_bytes_used;
+    uint64_t cap = an->ctx->limits->nested_max_bytes - an->ctx->budget->nested_bytes;
     if (cap > (64u << 20))
         cap = 64u << 20;
     z_stream zs;
@@ -585,12 +585,13 @@ static void on_persid(void *ud, pickle_vm *vm, const pickle_value *pid, size_t o
 /* Releases the pages of the file mapping well behind the VM, so a scan's
  * memory does not grow with the file: values still point into the mapping
  * and a released page is read again from the page cache if used later. */
-static void on_progress(void *ud, pickle_vm *vm, size_t offset)
+static bool on_progress(void *ud, pickle_vm *vm, size_t offset)
 {
     analysis *an = ud;
     (void)vm;
     if (an->data == an->ctx->mapping && offset > (8u << 20))
         ms_release_pages(an->data, offset - (8u << 20));
+    return ms_budget_time_left(an->ctx);
 }
 
 static int storage_cmp(const void *a, const void *b)
@@ -1046,7 +1047,10 @@ char *ms_pickle_explain(const uint8_t *data, size_t len, const ms_limits *limits
     ms_strbuf_init(&es.out, 64u << 20);
     ms_strbuf_init(&es.pending, 1u << 20);
     ms_report *scratch = ms_report_new("explain");
-    ms_scan_ctx ctx = {scratch, limits, "input", 0, 0, NULL};
+    ms_budget budget;
+    memset(&budget, 0, sizeof(budget));
+    clock_gettime(CLOCK_MONOTONIC, &budget.start);
+    ms_scan_ctx ctx = {scratch, limits, "input", 0, &budget, NULL, NULL};
     if (!scratch || !analysis_init(&es.an, &ctx, "input", data, len, 0)) {
         ms_report_free(scratch);
         analysis_free(&es.an);
