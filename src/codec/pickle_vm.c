@@ -132,7 +132,17 @@ typedef struct slab {
     struct slab *next;
 } slab;
 
-enum { SLAB_BYTES = 1 << 18, PROGRESS_BYTES = 16 << 20 };
+enum { SLAB_BYTES = 1 << 18, PROGRESS_BYTES = 16 << 20, DICT_CACHE = 4, DICT_KEEP = 32 };
+
+/* Dicts are values (a count and an id), not objects: most pickles build
+ * millions of them. The items of the few most recently built dicts are kept
+ * here (the first DICT_KEEP/2 pairs), which is what a BUILD state (joblib's
+ * array wrapper) needs. */
+typedef struct dict_cache_entry {
+    uint64_t id;
+    uint32_t n;
+    pickle_value items[DICT_KEEP]; /* key, value, key, value ... */
+} dict_cache_entry;
 
 struct pickle_vm {
     ms_limits limits;
@@ -152,6 +162,12 @@ struct pickle_vm {
     global_table globals;
     const char *limit_hit;
     ms_strbuf opbuf; /* argument text for on_op */
+    uint64_t next_dict_id;
+    dict_cache_entry dicts[DICT_CACHE];
+    unsigned dict_next_slot;
+    uint64_t pending_skip; /* bytes a hook asked to skip after this opcode */
+    bool skip_requested;
+    size_t cur_offset;     /* offset after the current opcode (for hooks) */
 };
 
 static uint64_t hash_pair(const char *a, const char *b)
@@ -749,6 +765,8 @@ pickle_vm *pickle_vm_new(const ms_limits *limits, const pickle_hooks *hooks)
     return vm;
 }
 
+static void dict_cache_clear_entry(pickle_vm *vm, dict_cache_entry *e);
+
 static void vm_clear(pickle_vm *vm)
 {
     for (uint32_t i = 0; i < vm->sp; i++)
@@ -759,6 +777,9 @@ static void vm_clear(pickle_vm *vm)
         val_decref(vm, vm->memo[i]);
     vm->memo_hwm = 0;
     vm->memo_count = 0;
+    for (unsigned i = 0; i < DICT_CACHE; i++)
+        dict_cache_clear_entry(vm, &vm->dicts[i]);
+    vm->skip_requested = false;
 }
 
 void pickle_vm_free(pickle_vm *vm)
@@ -923,6 +944,79 @@ static bool make_tuple(run_state *st, uint32_t n, pickle_value *out)
     return true;
 }
 
+static dict_cache_entry *dict_cache_find(pickle_vm *vm, uint64_t id)
+{
+    for (unsigned i = 0; i < DICT_CACHE; i++)
+        if (id != 0 && vm->dicts[i].id == id)
+            return &vm->dicts[i];
+    return NULL;
+}
+
+static void dict_cache_clear_entry(pickle_vm *vm, dict_cache_entry *e)
+{
+    for (uint32_t i = 0; i < e->n; i++)
+        val_decref(vm, e->items[i]);
+    e->n = 0;
+    e->id = 0;
+}
+
+/* A new dict value with a fresh id, and a cache slot for its first items. */
+static pickle_value dict_new(pickle_vm *vm)
+{
+    uint64_t id = ++vm->next_dict_id;
+    dict_cache_entry *e = &vm->dicts[vm->dict_next_slot];
+    vm->dict_next_slot = (vm->dict_next_slot + 1) % DICT_CACHE;
+    dict_cache_clear_entry(vm, e);
+    e->id = id;
+    return mkval(PK_DICT, 0, 0, id);
+}
+
+/* Records key/value items added to a cached dict (with references). */
+static void dict_add_items(pickle_vm *vm, const pickle_value *dict, const pickle_value *items,
+                           uint32_t n)
+{
+    dict_cache_entry *e = dict_cache_find(vm, (uint64_t)dict->u.i);
+    if (!e)
+        return;
+    for (uint32_t i = 0; i < n && e->n < DICT_KEEP; i++) {
+        e->items[e->n++] = items[i];
+        val_incref(items[i]);
+    }
+}
+
+bool pickle_vm_dict_get(const pickle_vm *vm, const pickle_value *dict, const char *key,
+                        const pickle_value **value)
+{
+    if (dict->kind != PK_DICT || dict->u.i == 0)
+        return false;
+    size_t klen = strlen(key);
+    for (unsigned c = 0; c < DICT_CACHE; c++) {
+        const dict_cache_entry *e = &vm->dicts[c];
+        if (e->id != (uint64_t)dict->u.i)
+            continue;
+        for (uint32_t i = 0; i + 1 < e->n; i += 2) {
+            const pickle_value *k = &e->items[i];
+            if (k->kind == PK_STR && !(k->flags & (PV_ESC_S | PV_ESC_V | PV_HEAPSTR)) &&
+                k->n == klen && memcmp(k->u.p, key, klen) == 0) {
+                *value = &e->items[i + 1];
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+size_t pickle_vm_offset(const pickle_vm *vm)
+{
+    return vm->cur_offset;
+}
+
+void pickle_vm_skip(pickle_vm *vm, uint64_t nbytes)
+{
+    vm->pending_skip = nbytes;
+    vm->skip_requested = true;
+}
+
 static inline bool memo_put(run_state *st, uint64_t idx, const pickle_value *v)
 {
     pickle_vm *vm = st->vm;
@@ -1000,6 +1094,7 @@ static void notify_method(run_state *st, const pickle_value *target, pickle_valu
     pickle_vm *vm = st->vm;
     if (target->kind != PK_CALL || !vm->hooks.on_call)
         return;
+    vm->cur_offset = st->cur.off;
     pickle_value result;
     if (vm->hooks.on_call(vm->hooks.ud, vm, target, args, st->op_offset, st->op, &result))
         val_decref(vm, result);
@@ -1380,7 +1475,7 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
         break;
     }
     case OP_EMPTY_DICT:
-        if (!push(st, val_kind(PK_DICT)))
+        if (!push(st, dict_new(vm)))
             return false;
         break;
     case OP_EMPTY_SET:
@@ -1408,15 +1503,20 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
         if (!make_tuple(st, (uint32_t)(op - OP_TUPLE1 + 1), &a) || !push(st, a))
             return false;
         break;
-    case OP_DICT:
-        if (!pop_mark_into(st, 0, NULL, &cnt))
-            return false;
+    case OP_DICT: {
+        if (vm->nmarks == 0)
+            FAIL(st, MS_MALFORMED, "could not find MARK");
+        uint32_t base = vm->marks[vm->nmarks - 1];
+        cnt = vm->sp - base;
         if (cnt % 2)
             FAIL(st, MS_MALFORMED, "odd number of items for DICT");
-        a = mkval(PK_DICT, 0, cnt / 2, 0);
-        if (!push(st, a))
+        a = dict_new(vm);
+        a.n = cnt / 2;
+        dict_add_items(vm, &a, &vm->stack[base], cnt);
+        if (!pop_mark_into(st, 0, NULL, NULL) || !push(st, a))
             return false;
         break;
+    }
     case OP_FROZENSET:
         if (!pop_mark_into(st, 0, NULL, &cnt))
             return false;
@@ -1449,8 +1549,11 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
             if (o->count < UINT32_MAX)
                 o->count++;
         } else {
-            if (t->kind == PK_DICT && t->n < UINT32_MAX)
-                t->n++;
+            if (t->kind == PK_DICT && op == OP_SETITEM) {
+                if (t->n < UINT32_MAX)
+                    t->n++;
+                dict_add_items(vm, t, items, 2);
+            }
             if (t->kind == PK_CALL) {
                 if (new_tuple(st, 2, &a)) {
                     /* render the appended item(s) as the call's arguments */
@@ -1490,6 +1593,8 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
             } else if (t->kind == PK_DICT || t->kind == PK_SET) {
                 uint64_t add = op == OP_SETITEMS ? cnt / 2 : cnt;
                 t->n = (uint64_t)t->n + add > UINT32_MAX ? UINT32_MAX : (uint32_t)(t->n + add);
+                if (t->kind == PK_DICT && op == OP_SETITEMS)
+                    dict_add_items(vm, t, &vm->stack[base], cnt);
             }
             for (; i < cnt; i++)
                 val_decref(vm, vm->stack[base + i]);
@@ -1811,6 +1916,13 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
     default:
         cur->off = st->op_offset;
         FAIL(st, MS_MALFORMED, "invalid opcode");
+    }
+    if (__builtin_expect(vm->skip_requested, 0)) {
+        vm->skip_requested = false;
+        if (!ms_cursor_skip(cur, vm->pending_skip)) {
+            cur->error = false;
+            FAIL(st, MS_TRUNCATED, "data a loader reads after this opcode runs past the end");
+        }
     }
     if (vm->hooks.on_op)
         vm->hooks.on_op(vm->hooks.ud, vm, st->op_offset, op, vm->opbuf.data ? vm->opbuf.data : "");

@@ -37,7 +37,7 @@ typedef enum pickle_kind {
     PK_FLOAT,  /* u.f */
     PK_STR,    /* u.p/len, see PV_ESC_* flags */
     PK_BYTES,  /* u.p/len, or u.o when PV_OWNED */
-    PK_DICT,   /* count only */
+    PK_DICT,   /* n: count; u.i: id for pickle_vm_dict_get */
     PK_SET,
     PK_FROZENSET,
     PK_GLOBAL, /* id: index in the VM's global table */
@@ -160,6 +160,17 @@ const pickle_global *pickle_vm_global(const pickle_vm *vm, uint32_t gid);
 uint32_t pickle_vm_global_count(const pickle_vm *vm);
 /* Which limit was hit during the last run, or NULL. */
 const char *pickle_vm_limit_hit(const pickle_vm *vm);
+
+/* For hooks: the offset just after the opcode being executed, and a request
+ * to skip `nbytes` of raw data there before the next opcode (joblib writes
+ * array bytes inline after its wrapper's BUILD). Skipping past the end stops
+ * the run as truncated. */
+size_t pickle_vm_offset(const pickle_vm *vm);
+void pickle_vm_skip(pickle_vm *vm, uint64_t nbytes);
+/* The value stored under string key `key` in a recently built dict (the VM
+ * keeps the first items of the last few dicts only). */
+bool pickle_vm_dict_get(const pickle_vm *vm, const pickle_value *dict, const char *key,
+                        const pickle_value **value);
 
 /* Value helpers. */
 void pickle_value_incref(pickle_value v);

@@ -4,9 +4,11 @@
  * from the file name. Specific magics come first, structural probes next,
  * text and binary catch-alls last.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "format.h"
+#include "joblib/zfile.h"
 #include "pickle/pickle_scan.h"
 #include "../util/strbuf.h"
 
@@ -124,6 +126,24 @@ static bool probe_any(const uint8_t *d, size_t n)
     return true;
 }
 
+/* No analyser recognised the content: say so rather than pass it silently.
+ * (A loader with its own format, an encrypted or obfuscated payload, or
+ * weights in a format this version does not know.) */
+static ms_status binary_scan(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
+{
+    char head[16 * 3 + 1];
+    size_t n = len < 16 ? len : 16;
+    for (size_t i = 0; i < n; i++)
+        snprintf(head + 3 * i, 4, "%02x ", data[i]);
+    head[n ? 3 * n - 1 : 0] = '\0';
+    ms_report_add(ctx->report, "FORMAT-UNRECOGNISED", ctx->location,
+                  json_pack("{s:s, s:I}", "first_bytes", head, "size", (json_int_t)len),
+                  "The content is binary data in no format the scanner recognises (first "
+                  "bytes: %s); it was not analysed.",
+                  head);
+    return MS_OK;
+}
+
 static const ms_format formats[] = {
     {"empty", probe_empty, NULL, false},
     {"zip", probe_zip, NULL, true},
@@ -139,10 +159,11 @@ static const ms_format formats[] = {
     {"gguf", probe_gguf, NULL, true},
     {"safetensors", probe_safetensors, NULL, false},
     {"git-lfs-pointer", probe_lfs_pointer, NULL, false},
+    {"joblib-zfile", zfile_probe, zfile_scan, true},
     {"pickle", pickle_probe, pickle_scan, true},
     {"json", probe_json, NULL, false},
     {"text", probe_text, NULL, false},
-    {"binary", probe_any, NULL, false},
+    {"binary", probe_any, binary_scan, false},
 };
 
 const ms_format *ms_formats(size_t *count)

@@ -64,6 +64,13 @@ static const ms_rule rules[] = {
      "but does not yet analyse.",
      "Treat the file as unscanned: do not load it until a scanner that analyses its format "
      "reports it clean."},
+    {"FORMAT-UNRECOGNISED", "Unscanned Content", MS_SEV_LOW,
+     "A binary file in no format the scanner recognises from its content; it was not analysed.",
+     "Find out what the file is and which code reads it before loading the model."},
+    {"JOBLIB-ZFILE-MALFORMED", "Malformed Model File", MS_SEV_HIGH,
+     "A file with joblib's old zfile header ('ZF', hex length) whose zlib stream is broken, or "
+     "shorter or longer than declared. What could be inflated is still analysed.",
+     "Do not load the file; re-export it from a trusted source."},
     {"PATH-SYMLINK-ESCAPE", "Path Traversal", MS_SEV_HIGH,
      "A symbolic link inside the model folder points outside it (or cannot be resolved); it was "
      "not followed.",

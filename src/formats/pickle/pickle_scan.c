@@ -468,6 +468,138 @@ static bool eval_getattr(analysis *an, const pickle_value *args, size_t offset, 
     return true;
 }
 
+/* joblib's NumpyArrayWrapper: numpy_pickle.NumpyPickler writes the array's
+ * bytes straight into the file right after the wrapper's BUILD opcode, and
+ * NumpyUnpickler.load_build reads them back from there (joblib/numpy_pickle.py
+ * write_array/read_array):
+ *
+ *   ... NEWOBJ(NumpyArrayWrapper) {state} BUILD [pad_len:u8 pad*0xff] raw bytes ...
+ *   ... NEWOBJ(NumpyArrayWrapper) {dtype=object}  BUILD <a whole protocol-2 pickle> ...
+ *
+ * The padding byte exists when the state has numpy_array_alignment_bytes
+ * (joblib >= 1.2). Raw bytes are skipped exactly; an object array is a
+ * further pickle that runs at load time, analysed as a nested stream. */
+static bool is_joblib_wrapper(const pickle_global *g)
+{
+    return strcmp(g->name, "NumpyArrayWrapper") == 0 &&
+           (strcmp(g->module, "joblib.numpy_pickle") == 0 ||
+            strcmp(g->module, "sklearn.externals.joblib.numpy_pickle") == 0);
+}
+
+/* numpy dtype string ('<f8', 'i4', 'U10', 'V24', 'O8' ...) -> item size;
+ * 0 for object arrays, -1 when it cannot be read. */
+static int64_t dtype_itemsize(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    if (i < n && (p[i] == '<' || p[i] == '>' || p[i] == '|' || p[i] == '='))
+        i++;
+    if (i >= n)
+        return -1;
+    uint8_t kind = p[i++];
+    int64_t num = 0;
+    bool digits = false;
+    for (; i < n; i++) {
+        if (p[i] == '[')
+            break; /* datetime unit, e.g. M8[ns] */
+        if (p[i] < '0' || p[i] > '9' || num > (INT64_C(1) << 40))
+            return -1;
+        num = num * 10 + (p[i] - '0');
+        digits = true;
+    }
+    switch (kind) {
+    case 'O': return 0;
+    case '?': return 1;
+    case 'b': case 'B': case 'i': case 'u': case 'f': case 'c':
+        return digits ? num : -1;
+    case 'M': case 'm': return 8;
+    case 'S': case 'a': case 'V': return digits ? num : -1;
+    case 'U': return digits ? num * 4 : -1;
+    default: return -1;
+    }
+}
+
+static void joblib_break(analysis *an, const char *why)
+{
+    ms_report_add(an->ctx->report, "PICKLE-MALFORMED", an->location,
+                  json_pack("{s:I, s:s}", "offset", (json_int_t)pickle_vm_offset(an->vm), "error",
+                            why),
+                  "joblib array data after the NumpyArrayWrapper at offset %zu cannot be "
+                  "delimited: %s. The rest of the stream cannot be read the way joblib reads it.",
+                  pickle_vm_offset(an->vm), why);
+    /* stop the stream: skip everything that is left */
+    pickle_vm_skip(an->vm, UINT64_MAX);
+}
+
+static size_t scan_inline_pickle(analysis *an, size_t off);
+
+static void joblib_inline_array(analysis *an, const pickle_value *args)
+{
+    const pickle_value *state = pickle_value_item(args, 0), *shape, *dtype, *align = NULL;
+    if (!state || !pickle_vm_dict_get(an->vm, state, "shape", &shape) ||
+        !pickle_vm_dict_get(an->vm, state, "dtype", &dtype)) {
+        joblib_break(an, "the wrapper's state (shape, dtype) is not readable");
+        return;
+    }
+    pickle_vm_dict_get(an->vm, state, "numpy_array_alignment_bytes", &align);
+    /* dtype is numpy.dtype('<kind><size>', ...) */
+    const pickle_value *dstr =
+        dtype->kind == PK_CALL ? pickle_value_item(&dtype->u.o->u.call.args, 0) : NULL;
+    const uint8_t *dp;
+    size_t dn;
+    uint8_t *downed = NULL;
+    if (!dstr || !pickle_value_bytes(dstr, &dp, &dn, &downed, 256)) {
+        joblib_break(an, "the array's dtype is not a constant");
+        return;
+    }
+    int64_t itemsize = dtype_itemsize(dp, dn);
+    free(downed);
+    if (itemsize < 0) {
+        joblib_break(an, "unknown dtype");
+        return;
+    }
+    size_t off = pickle_vm_offset(an->vm);
+    if (itemsize == 0) {
+        size_t used = scan_inline_pickle(an, off);
+        if (used == SIZE_MAX)
+            joblib_break(an, "the object array's inline pickle is broken");
+        else
+            pickle_vm_skip(an->vm, used);
+        return;
+    }
+    uint64_t count = 1;
+    size_t ndim = pickle_value_count(shape);
+    if (shape->kind != PK_TUPLE || ndim > PICKLE_KEEP) {
+        joblib_break(an, "the array's shape is not a short constant tuple");
+        return;
+    }
+    for (size_t i = 0; i < ndim; i++) {
+        const pickle_value *d = pickle_value_item(shape, i);
+        if (!d || d->kind != PK_INT || d->u.i < 0 ||
+            __builtin_mul_overflow(count, (uint64_t)d->u.i, &count)) {
+            joblib_break(an, "the array's shape is not made of sane integers");
+            return;
+        }
+    }
+    uint64_t bytes;
+    if (__builtin_mul_overflow(count, (uint64_t)itemsize, &bytes)) {
+        joblib_break(an, "the array's size overflows");
+        return;
+    }
+    if (align) {
+        /* one byte giving the padding length, then that many bytes */
+        if (off >= an->len) {
+            joblib_break(an, "the file ends before the array's padding byte");
+            return;
+        }
+        uint64_t pad = an->data[off];
+        if (__builtin_add_overflow(bytes, pad + 1, &bytes)) {
+            joblib_break(an, "the array's size overflows");
+            return;
+        }
+    }
+    pickle_vm_skip(an->vm, bytes); /* past the end: the VM reports truncation */
+}
+
 static bool on_call(void *ud, pickle_vm *vm, const pickle_value *callable,
                     const pickle_value *args, size_t offset, uint8_t opcode, pickle_value *result)
 {
@@ -480,6 +612,12 @@ static bool on_call(void *ud, pickle_vm *vm, const pickle_value *callable,
     if (!s || !s->seen)
         return false;
     record_call(an, s, callable, args, offset, opcode);
+    if (opcode == 'b' && callable->kind == PK_CALL) {
+        const pickle_global *g = pickle_vm_global(an->vm, gid);
+        if (g && is_joblib_wrapper(g))
+            joblib_inline_array(an, args);
+        return false;
+    }
     if (callable->kind != PK_GLOBAL)
         return false; /* a method on a built object: attribution only */
 
@@ -731,6 +869,36 @@ static void scan_nested(analysis *an, const uint8_t *p, size_t n, size_t offset)
     }
     analysis_free(&inner);
     free(loc);
+}
+
+/* A complete pickle written inline at `off` (a joblib object array): its
+ * findings are reported at "<file>!pickle@<off>"; returns the bytes it spans,
+ * or SIZE_MAX when it breaks (the break is reported). */
+static void report_break(analysis *an, const pickle_run_result *res);
+
+static size_t scan_inline_pickle(analysis *an, size_t off)
+{
+    ms_scan_ctx *ctx = an->ctx;
+    if (an->depth + 1 > ctx->limits->nested_max_depth || off >= an->len)
+        return SIZE_MAX;
+    char *loc = nested_location(an->location, off);
+    if (!loc)
+        return SIZE_MAX;
+    size_t used = SIZE_MAX;
+    analysis inner;
+    if (analysis_init(&inner, ctx, loc, an->data + off, an->len - off, an->depth + 1)) {
+        pickle_run_result res;
+        pickle_vm_run(inner.vm, inner.data, inner.len, 0, &res);
+        inner.nstreams = 1;
+        if (res.status == MS_OK)
+            used = res.end;
+        else
+            report_break(&inner, &res);
+        analysis_report(&inner, false);
+    }
+    analysis_free(&inner);
+    free(loc);
+    return used;
 }
 
 static void report_break(analysis *an, const pickle_run_result *res)
