@@ -44,6 +44,7 @@ $(FUZZ_BUILD)/build.ninja:
 fuzz: $(FUZZ_BUILD)/build.ninja
 	ninja -C $(FUZZ_BUILD)
 	@for t in $(FUZZ_BUILD)/fuzz/fuzz_*; do \
+	  [ -f $$t ] && [ -x $$t ] || continue; \
 	  name=$$(basename $$t | sed 's/^fuzz_//'); \
 	  mkdir -p $(FUZZ_BUILD)/corpus-$$name; \
 	  echo "fuzzing $$name for $(FUZZ_SECONDS)s"; \

@@ -121,8 +121,15 @@ const char *pickle_opcode_name(uint8_t op)
 /* ------------------------------------------------------------------ */
 /* global table: open addressing on (module, name)                    */
 
+typedef struct global_key {
+    char *raw;     /* module bytes, NUL, name bytes, as the pickle gave them */
+    size_t mlen, nlen;
+    uint64_t hash;
+} global_key;
+
 typedef struct global_table {
     pickle_global *items;
+    global_key *keys;
     uint32_t count, cap;
     uint32_t *slots; /* index+1, 0 = empty */
     uint32_t nslots;
@@ -132,7 +139,13 @@ typedef struct slab {
     struct slab *next;
 } slab;
 
-enum { SLAB_BYTES = 1 << 18, PROGRESS_BYTES = 16 << 20, DICT_CACHE = 4, DICT_KEEP = 32 };
+enum {
+    SLAB_FIRST = 1 << 16, /* slabs grow from 64 KiB ... */
+    SLAB_MAX = 2 << 20,   /* ... to 2 MiB */
+    PROGRESS_BYTES = 16 << 20,
+    DICT_CACHE = 4,
+    DICT_KEEP = 32,
+};
 
 /* Dicts are values (a count and an id), not objects: most pickles build
  * millions of them. The items of the few most recently built dicts are kept
@@ -158,6 +171,7 @@ struct pickle_vm {
     uint64_t owned_live; /* owned string buffers alive (freed individually) */
     pickle_obj *free_objs[PICKLE_KEEP + 1]; /* per capacity */
     struct slab *slabs;
+    size_t slab_bytes; /* size of the next slab */
     uint8_t *slab_next, *slab_end;
     global_table globals;
     const char *limit_hit;
@@ -170,14 +184,14 @@ struct pickle_vm {
     size_t cur_offset;     /* offset after the current opcode (for hooks) */
 };
 
-static uint64_t hash_pair(const char *a, const char *b)
+static uint64_t hash_raw(const char *m, size_t mlen, const char *n, size_t nlen, uint8_t tag)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *a; a++)
-        h = (h ^ (uint8_t)*a) * 1099511628211ULL;
-    h = (h ^ 0xff) * 1099511628211ULL;
-    for (; *b; b++)
-        h = (h ^ (uint8_t)*b) * 1099511628211ULL;
+    uint64_t h = 1469598103934665603ULL ^ tag;
+    for (size_t i = 0; i < mlen; i++)
+        h = (h ^ (uint8_t)m[i]) * 1099511628211ULL;
+    h = (h ^ 0x100) * 1099511628211ULL;
+    for (size_t i = 0; i < nlen; i++)
+        h = (h ^ (uint8_t)n[i]) * 1099511628211ULL;
     return h;
 }
 
@@ -187,8 +201,7 @@ static bool globals_rehash(global_table *t, uint32_t nslots)
     if (!slots)
         return false;
     for (uint32_t i = 0; i < t->count; i++) {
-        uint64_t h = hash_pair(t->items[i].module, t->items[i].name);
-        uint32_t s = (uint32_t)(h & (nslots - 1));
+        uint32_t s = (uint32_t)(t->keys[i].hash & (nslots - 1));
         while (slots[s])
             s = (s + 1) & (nslots - 1);
         slots[s] = i + 1;
@@ -199,60 +212,78 @@ static bool globals_rehash(global_table *t, uint32_t nslots)
     return true;
 }
 
-/* Returns the id of (module, name), adding it; UINT32_MAX on failure/limit. */
+/* A NUL-terminated copy of a module or name fit for printing: control bytes
+ * and invalid UTF-8 cannot name a real module and are replaced. */
+static char *display_copy(const char *p, size_t n)
+{
+    char *c = malloc(n + 1);
+    if (!c)
+        return NULL;
+    memcpy(c, p, n);
+    c[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (!c[i])
+            c[i] = '?';
+    ms_sanitize_text(c);
+    return c;
+}
+
+/* Returns the id of (module, name) as raw bytes, adding it on first sight;
+ * UINT32_MAX on failure or when the limit is reached. A repeated import
+ * (the common case) allocates nothing. */
 static uint32_t globals_intern(pickle_vm *vm, const char *module, size_t mlen, const char *name,
                                size_t nlen, size_t offset, uint8_t opcode, bool dynamic,
                                bool extension, int32_t ext_code)
 {
     global_table *t = &vm->globals;
-    char *m = malloc(mlen + 1), *n = malloc(nlen + 1);
-    if (!m || !n) {
-        free(m);
-        free(n);
-        return UINT32_MAX;
-    }
-    memcpy(m, module, mlen);
-    m[mlen] = '\0';
-    memcpy(n, name, nlen);
-    n[nlen] = '\0';
-    /* control bytes and invalid UTF-8 cannot name a real module; they are
-     * replaced so names are safe to print (the import is reported anyway) */
-    for (size_t i = 0; i < mlen; i++)
-        if (!m[i])
-            m[i] = '?';
-    for (size_t i = 0; i < nlen; i++)
-        if (!n[i])
-            n[i] = '?';
-    ms_sanitize_text(m);
-    ms_sanitize_text(n);
+    uint8_t tag = (uint8_t)(dynamic | (extension << 1));
+    uint64_t h = hash_raw(module, mlen, name, nlen, tag) ^ (uint64_t)(uint32_t)ext_code;
     if (t->nslots == 0 && !globals_rehash(t, 64))
-        goto fail;
-    uint64_t h = hash_pair(m, n);
+        return UINT32_MAX;
     uint32_t s = (uint32_t)(h & (t->nslots - 1));
     while (t->slots[s]) {
-        pickle_global *g = &t->items[t->slots[s] - 1];
-        if (g->dynamic == dynamic && g->extension == extension && g->ext_code == ext_code &&
-            strcmp(g->module, m) == 0 && strcmp(g->name, n) == 0) {
-            free(m);
-            free(n);
-            g->imports++;
-            return t->slots[s] - 1;
+        uint32_t id = t->slots[s] - 1;
+        const global_key *k = &t->keys[id];
+        const pickle_global *g = &t->items[id];
+        if (k->hash == h && k->mlen == mlen && k->nlen == nlen && g->dynamic == dynamic &&
+            g->extension == extension && g->ext_code == ext_code &&
+            memcmp(k->raw, module, mlen) == 0 && memcmp(k->raw + mlen + 1, name, nlen) == 0) {
+            t->items[id].imports++;
+            return id;
         }
         s = (s + 1) & (t->nslots - 1);
     }
     if (t->count >= vm->limits.pickle_max_globals) {
         vm->limit_hit = "distinct globals per stream";
-        goto fail;
+        return UINT32_MAX;
     }
     if (t->count == t->cap) {
         uint32_t cap = t->cap ? t->cap * 2 : 16;
         pickle_global *items = realloc(t->items, cap * sizeof(*items));
         if (!items)
-            goto fail;
+            return UINT32_MAX;
         t->items = items;
+        global_key *keys = realloc(t->keys, cap * sizeof(*keys));
+        if (!keys)
+            return UINT32_MAX;
+        t->keys = keys;
         t->cap = cap;
     }
-    pickle_global *g = &t->items[t->count];
+    char *raw = malloc(mlen + nlen + 2);
+    char *m = display_copy(module, mlen), *n = display_copy(name, nlen);
+    if (!raw || !m || !n) {
+        free(raw);
+        free(m);
+        free(n);
+        return UINT32_MAX;
+    }
+    memcpy(raw, module, mlen);
+    raw[mlen] = '\0';
+    memcpy(raw + mlen + 1, name, nlen);
+    raw[mlen + 1 + nlen] = '\0';
+    uint32_t id = t->count;
+    t->keys[id] = (global_key){raw, mlen, nlen, h};
+    pickle_global *g = &t->items[id];
     memset(g, 0, sizeof(*g));
     g->module = m;
     g->name = n;
@@ -262,17 +293,12 @@ static uint32_t globals_intern(pickle_vm *vm, const char *module, size_t mlen, c
     g->extension = extension;
     g->ext_code = ext_code;
     g->imports = 1;
-    t->slots[s] = ++t->count;
+    t->slots[s] = id + 1;
+    t->count++;
     if (t->count * 2 > t->nslots && !globals_rehash(t, t->nslots * 2)) {
-        t->count--;
-        t->slots[s] = 0;
-        goto fail;
+        /* keep the entry; the table is still valid at its old size */
     }
-    return t->count - 1;
-fail:
-    free(m);
-    free(n);
-    return UINT32_MAX;
+    return id;
 }
 
 const pickle_global *pickle_vm_global(const pickle_vm *vm, uint32_t gid)
@@ -295,8 +321,7 @@ const char *pickle_vm_limit_hit(const pickle_vm *vm)
 
 static inline bool has_obj(const pickle_value *v)
 {
-    return v->kind == PK_TUPLE || v->kind == PK_LIST || v->kind == PK_CALL ||
-           v->kind == PK_PERSID || (v->flags & PV_HEAPSTR);
+    return (v->flags & PV_OBJ) != 0;
 }
 
 static void obj_release(pickle_vm *vm, pickle_obj *o);
@@ -345,13 +370,15 @@ static pickle_obj *obj_new(pickle_vm *vm, unsigned cap, uint8_t kind, uint8_t vf
     } else {
         size_t need = obj_bytes(cap);
         if ((size_t)(vm->slab_end - vm->slab_next) < need) {
-            slab *sl = malloc(SLAB_BYTES);
+            size_t bytes = vm->slab_bytes ? vm->slab_bytes : SLAB_FIRST;
+            slab *sl = malloc(bytes);
             if (!sl)
                 return NULL;
             sl->next = vm->slabs;
             vm->slabs = sl;
             vm->slab_next = (uint8_t *)sl + 16;
-            vm->slab_end = (uint8_t *)sl + SLAB_BYTES;
+            vm->slab_end = (uint8_t *)sl + bytes;
+            vm->slab_bytes = bytes < SLAB_MAX ? bytes * 2 : SLAB_MAX;
         }
         o = (pickle_obj *)(void *)vm->slab_next;
         vm->slab_next += need;
@@ -456,7 +483,7 @@ static pickle_value val_heapstr(pickle_vm *vm, uint8_t kind, const uint8_t *p, u
     if (owned)
         vm->owned_live++;
     pickle_value v = val_kind(kind);
-    v.flags = (uint8_t)(flags | PV_HEAPSTR);
+    v.flags = (uint8_t)(flags | PV_HEAPSTR | PV_OBJ);
     v.u.o = o;
     return v;
 }
@@ -800,8 +827,10 @@ void pickle_vm_free(pickle_vm *vm)
     for (uint32_t i = 0; i < vm->globals.count; i++) {
         free(vm->globals.items[i].module);
         free(vm->globals.items[i].name);
+        free(vm->globals.keys[i].raw);
     }
     free(vm->globals.items);
+    free(vm->globals.keys);
     free(vm->globals.slots);
     ms_strbuf_free(&vm->opbuf);
     free(vm);
@@ -911,7 +940,7 @@ static bool pop_mark_into(run_state *st, uint8_t kind, pickle_value *out, uint32
             val_decref(vm, vm->stack[base + i]);
     }
     vm->sp = base;
-    pickle_value v = mkval(kind, 0, 0, (uint64_t)(uintptr_t)o);
+    pickle_value v = mkval(kind, PV_OBJ, 0, (uint64_t)(uintptr_t)o);
     *out = v;
     return true;
 }
@@ -922,7 +951,7 @@ static bool new_tuple(run_state *st, unsigned cap, pickle_value *out)
     pickle_obj *o = obj_new(st->vm, cap, PK_TUPLE, 0);
     if (!o)
         FAIL(st, MS_NOMEM, "out of memory");
-    *out = mkval(PK_TUPLE, 0, 0, (uint64_t)(uintptr_t)o);
+    *out = mkval(PK_TUPLE, PV_OBJ, 0, (uint64_t)(uintptr_t)o);
     return true;
 }
 
@@ -939,7 +968,7 @@ static bool make_tuple(run_state *st, uint32_t n, pickle_value *out)
     for (uint32_t i = 0; i < n; i++)
         o->u.items[o->nkept++] = vm->stack[base + i];
     vm->sp = base;
-    pickle_value v = mkval(PK_TUPLE, 0, 0, (uint64_t)(uintptr_t)o);
+    pickle_value v = mkval(PK_TUPLE, PV_OBJ, 0, (uint64_t)(uintptr_t)o);
     *out = v;
     return true;
 }
@@ -1033,10 +1062,18 @@ static inline bool memo_put(run_state *st, uint64_t idx, const pickle_value *v)
         pickle_value *m = realloc(vm->memo, (size_t)cap * sizeof(*m));
         if (!m)
             FAIL(st, MS_NOMEM, "out of memory");
+
         vm->memo = m; /* new slots are initialised lazily up to the high-water mark */
         vm->memo_cap = (uint32_t)cap;
     }
-    if (idx >= vm->memo_hwm) {
+    if (idx == vm->memo_hwm) { /* the usual case: the next index */
+        vm->memo[idx] = *v;
+        vm->memo_hwm++;
+        vm->memo_count++;
+        val_incref(*v);
+        return true;
+    }
+    if (idx > vm->memo_hwm) {
         memset(vm->memo + vm->memo_hwm, 0, (size_t)(idx + 1 - vm->memo_hwm) * sizeof(*vm->memo));
         vm->memo_hwm = (uint32_t)idx + 1;
     }
@@ -1082,22 +1119,30 @@ static bool call(run_state *st, pickle_value callable, pickle_value args)
     o->u.call.callable = callable;
     o->u.call.args = args;
     o->opcode = st->op;
-    pickle_value v = mkval(PK_CALL, 0, 0, (uint64_t)(uintptr_t)o);
+    pickle_value v = mkval(PK_CALL, PV_OBJ, 0, (uint64_t)(uintptr_t)o);
     return push(st, v);
 }
 
 /* A method call on an existing object (BUILD -> __setstate__, APPEND ->
  * append, SETITEM -> __setitem__, ADDITEMS -> add) matters only when the
  * object was produced by a call: plain containers run no user code. */
-static void notify_method(run_state *st, const pickle_value *target, pickle_value *args)
+static bool notify_method(run_state *st, const pickle_value *target, pickle_value *args)
 {
     pickle_vm *vm = st->vm;
     if (target->kind != PK_CALL || !vm->hooks.on_call)
-        return;
+        return true;
     vm->cur_offset = st->cur.off;
     pickle_value result;
     if (vm->hooks.on_call(vm->hooks.ud, vm, target, args, st->op_offset, st->op, &result))
         val_decref(vm, result);
+    if (vm->skip_requested) {
+        vm->skip_requested = false;
+        if (!ms_cursor_skip(&st->cur, vm->pending_skip)) {
+            st->cur.error = false;
+            FAIL(st, MS_TRUNCATED, "data a loader reads after this opcode runs past the end");
+        }
+    }
+    return true;
 }
 
 static bool push_global(run_state *st, const char *module, size_t mlen, const char *name,
@@ -1201,15 +1246,21 @@ static void describe_arg_(run_state *st, const char *fmt, ...)
 /* argument text for explain; costs nothing when no one listens */
 #define describe_arg(st, ...)                                                                    \
     do {                                                                                         \
-        if ((st)->vm->hooks.on_op)                                                               \
+        if (tracing)                                                                             \
             describe_arg_(st, __VA_ARGS__);                                                      \
     } while (0)
 
-static void describe_str(run_state *st, const uint8_t *p, size_t n, bool bytes)
+static void describe_str_(run_state *st, const uint8_t *p, size_t n, bool bytes)
 {
     if (st->vm->hooks.on_op)
         ms_strbuf_quote(&st->vm->opbuf, p, n, bytes, 80);
 }
+
+#define describe_str(st, p, n, bytes)                                                            \
+    do {                                                                                         \
+        if (tracing)                                                                             \
+            describe_str_(st, p, n, bytes);                                                      \
+    } while (0)
 
 /* Splits a protocol-0 GLOBAL/INST argument: two lines. */
 static bool read_two_lines(run_state *st, const uint8_t **m, size_t *mlen, const uint8_t **n,
@@ -1218,7 +1269,7 @@ static bool read_two_lines(run_state *st, const uint8_t **m, size_t *mlen, const
     return read_line(st, m, mlen) && read_line(st, n, nlen);
 }
 
-static inline __attribute__((always_inline)) bool step(run_state *st)
+static inline __attribute__((always_inline)) bool step(run_state *st, bool tracing)
 {
     pickle_vm *vm = st->vm;
     ms_cursor *cur = &st->cur;
@@ -1232,7 +1283,7 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
         FAIL(st, MS_TRUNCATED, "pickle data was truncated");
     uint8_t op = cur->base[cur->off++];
     st->op = op;
-    if (vm->hooks.on_op) {
+    if (tracing) {
         vm->opbuf.len = 0;
         vm->opbuf.truncated = false;
         if (vm->opbuf.data)
@@ -1487,7 +1538,7 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
         pickle_obj *o = obj_new(vm, op == OP_EMPTY_LIST ? PICKLE_KEEP : 0, op == OP_EMPTY_LIST ? PK_LIST : PK_TUPLE, 0);
         if (!o)
             FAIL(st, MS_NOMEM, "out of memory");
-        a = mkval(op == OP_EMPTY_LIST ? PK_LIST : PK_TUPLE, 0, 0, (uint64_t)(uintptr_t)o);
+        a = mkval(op == OP_EMPTY_LIST ? PK_LIST : PK_TUPLE, PV_OBJ, 0, (uint64_t)(uintptr_t)o);
         if (!push(st, a))
             return false;
         break;
@@ -1562,8 +1613,13 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
                         a.u.o->u.items[a.u.o->nkept++] = items[i];
                         val_incref(items[i]);
                     }
-                    notify_method(st, t, &a);
+                    bool ok = notify_method(st, t, &a);
                     val_decref(vm, a);
+                    if (!ok) {
+                        for (uint32_t i = 0; i < k; i++)
+                            val_decref(vm, items[i]);
+                        return false;
+                    }
                 }
             }
             for (uint32_t i = 0; i < k; i++)
@@ -1624,7 +1680,10 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
             uint64_t add = op == OP_SETITEMS ? cnt / 2 : cnt;
             t->n = (uint64_t)t->n + add > UINT32_MAX ? UINT32_MAX : (uint32_t)(t->n + add);
         } else if (t->kind == PK_CALL) {
-            notify_method(st, t, &a);
+            if (!notify_method(st, t, &a)) {
+                val_decref(vm, a);
+                return false;
+            }
         }
         val_decref(vm, a);
         break;
@@ -1844,8 +1903,12 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
                 a.u.o->count = 1;
                 a.u.o->u.items[a.u.o->nkept++] = b;
                 val_incref(b);
-                notify_method(st, t, &a);
+                bool ok = notify_method(st, t, &a);
                 val_decref(vm, a);
+                if (!ok) {
+                    val_decref(vm, b);
+                    return false;
+                }
             }
         }
         val_decref(vm, b);
@@ -1861,7 +1924,7 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
         o->count = 1;
         o->nkept = 1;
         o->u.items[0] = val_str(vm, PK_STR, p, n, 0);
-        a = mkval(PK_PERSID, 0, 0, (uint64_t)(uintptr_t)o);
+        a = mkval(PK_PERSID, PV_OBJ, 0, (uint64_t)(uintptr_t)o);
         if (vm->hooks.on_persid)
             vm->hooks.on_persid(vm->hooks.ud, vm, &o->u.items[0], st->op_offset);
         if (!push(st, a))
@@ -1879,7 +1942,7 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
         o->count = 1;
         o->nkept = 1;
         o->u.items[0] = b;
-        a = mkval(PK_PERSID, 0, 0, (uint64_t)(uintptr_t)o);
+        a = mkval(PK_PERSID, PV_OBJ, 0, (uint64_t)(uintptr_t)o);
         if (vm->hooks.on_persid)
             vm->hooks.on_persid(vm->hooks.ud, vm, &o->u.items[0], st->op_offset);
         if (!push(st, a))
@@ -1917,14 +1980,7 @@ static inline __attribute__((always_inline)) bool step(run_state *st)
         cur->off = st->op_offset;
         FAIL(st, MS_MALFORMED, "invalid opcode");
     }
-    if (__builtin_expect(vm->skip_requested, 0)) {
-        vm->skip_requested = false;
-        if (!ms_cursor_skip(cur, vm->pending_skip)) {
-            cur->error = false;
-            FAIL(st, MS_TRUNCATED, "data a loader reads after this opcode runs past the end");
-        }
-    }
-    if (vm->hooks.on_op)
+    if (tracing)
         vm->hooks.on_op(vm->hooks.ud, vm, st->op_offset, op, vm->opbuf.data ? vm->opbuf.data : "");
     return true;
 }
@@ -1938,36 +1994,44 @@ void pickle_vm_run(pickle_vm *vm, const uint8_t *data, size_t len, size_t start,
     res->protocol = -1;
     run_state st = {vm, ms_cursor_make(data, len), res, 0, 0};
     st.cur.off = start;
-    size_t next_progress = start + PROGRESS_BYTES;
+    const bool tracing = vm->hooks.on_op != NULL;
+    const uint64_t max_ops = vm->limits.pickle_max_opcodes;
+    uint64_t ops = 0;
+    /* Every opcode consumes at least one byte, so the opcode limit and the
+     * progress hook are both checked at byte offsets, off the hot path. */
+    size_t next_check = start;
     for (;;) {
-        if (__builtin_expect(st.cur.off >= next_progress, 0)) {
-            if (vm->hooks.on_progress && !vm->hooks.on_progress(vm->hooks.ud, vm, st.cur.off)) {
+        if (__builtin_expect(st.cur.off >= next_check, 0)) {
+            if (st.cur.off > start && vm->hooks.on_progress &&
+                !vm->hooks.on_progress(vm->hooks.ud, vm, st.cur.off)) {
                 vm->limit_hit = "time";
                 res->status = MS_LIMIT;
                 res->error = "stopped by the caller (time limit)";
                 break;
             }
-            next_progress = st.cur.off + PROGRESS_BYTES;
+            if (ops >= max_ops) {
+                vm->limit_hit = "opcode count";
+                res->status = MS_LIMIT;
+                res->error = "opcode limit exceeded";
+                break;
+            }
+            uint64_t room = max_ops - ops;
+            next_check = st.cur.off + (room < PROGRESS_BYTES ? (size_t)room : PROGRESS_BYTES);
         }
-        if (res->opcodes >= vm->limits.pickle_max_opcodes) {
-            vm->limit_hit = "opcode count";
-            res->status = MS_LIMIT;
-            res->error = "opcode limit exceeded";
-            break;
-        }
-        res->opcodes++;
-        if (!step(&st)) {
+        ops++;
+        if (!step(&st, tracing)) {
             if (res->status == MS_OK) {
                 res->status = MS_INTERNAL;
                 res->error = "step failed without a status";
             }
             break;
         }
-        if (st.op == OP_STOP) {
+        if (__builtin_expect(st.op == OP_STOP, 0)) {
             res->status = MS_OK;
             break;
         }
     }
+    res->opcodes = ops;
     res->end = st.cur.off;
     res->error_offset = st.op_offset;
     res->error_opcode = st.op;

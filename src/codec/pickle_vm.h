@@ -56,6 +56,7 @@ enum {
     PV_HEAPSTR = 4,   /* u.o is a string object: owned bytes, or a span of 4 GiB or more */
     PV_BYTEARRAY = 8, /* BYTEARRAY8 */
     PV_TEXTINT = 16,  /* BIGINT given as decimal text (INT/LONG opcode) */
+    PV_OBJ = 32,      /* u.o is a refcounted object (tuples, lists, calls, string objects) */
 };
 
 struct pickle_obj;
