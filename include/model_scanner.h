@@ -74,7 +74,10 @@ void ms_limits_default(ms_limits *limits);
 typedef struct ms_options {
     const char *model_path; /* directory or single file */
     ms_limits limits;
-    bool hash_files; /* sha256 of every file (default true) */
+    bool hash_files;           /* sha256 of every file (default true) */
+    const char *manifest_path; /* sha256sum-format manifest to check files against */
+    bool all_snapshots;        /* Hugging Face cache entry: every snapshot, not refs/main */
+    const char *advisories_path; /* OSV advisories (folder or zip) besides the built-in set */
 } ms_options;
 
 void ms_options_default(ms_options *opts);
@@ -109,13 +112,18 @@ typedef struct ms_report {
 } ms_report;
 
 /* Scans opts->model_path. On MS_OK *out is a report the caller frees with
- * ms_report_free(). MS_IO means the path could not be read at all. */
+ * ms_report_free(). MS_IO means the path could not be read at all;
+ * MS_UNSUPPORTED that the manifest could not be loaded. */
 MS_WARN_UNUSED ms_status ms_scan(const ms_options *opts, ms_report **out);
 
 /* Scans one in-memory buffer as if it were a file called `name` (used by fuzz
  * targets and tests). The report is appended to. */
 MS_WARN_UNUSED ms_status ms_scan_buffer(ms_report *report, const ms_limits *limits,
                                         const char *name, const uint8_t *data, size_t len);
+
+/* Checks that a sha256sum-format manifest can be loaded; on failure writes
+ * why into err. */
+bool ms_manifest_validate(const char *path, char *err, size_t errsz);
 
 ms_report *ms_report_new(const char *model_path);
 void ms_report_free(ms_report *report);

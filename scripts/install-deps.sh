@@ -7,7 +7,8 @@ set -euo pipefail
 
 packages=(
     build-essential meson ninja-build pkg-config
-    libjansson-dev libssl-dev zlib1g-dev
+    libjansson-dev libssl-dev zlib1g-dev libyaml-dev libhyperscan-dev
+    libhdf5-dev libarchive-dev
     python3 bsdutils time
 )
 if [ "${1:-}" = "--fuzz" ]; then

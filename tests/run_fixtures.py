@@ -4,7 +4,7 @@ and checks the findings: every "must" entry matches a finding (type, severity,
 rule_id, and where given the resolved global and a description substring),
 no finding matches a "must_not" entry. Standard library only.
 
-usage: run_fixtures.py SCANNER FIXTURE_DIR
+usage: run_fixtures.py SCANNER FIXTURE_DIR [MANIFEST_NAME]   (default expected.json)
 """
 import json
 import os
@@ -27,7 +27,8 @@ def matches(finding, want):
 
 def main():
     scanner, fixture_dir = sys.argv[1], sys.argv[2]
-    manifest = json.load(open(os.path.join(fixture_dir, "expected.json")))
+    name = sys.argv[3] if len(sys.argv) > 3 else "expected.json"
+    manifest = json.load(open(os.path.join(fixture_dir, name)))
     passed = failed = 0
     for name in sorted(manifest):
         case = manifest[name]

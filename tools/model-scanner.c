@@ -34,6 +34,12 @@ static const char usage_text[] =
     "  --fail-on SEVERITY      exit 1 when a finding is at or above SEVERITY\n"
     "                          (critical, high, medium, low, informational)\n"
     "  --no-hash               do not compute the sha256 of every file\n"
+    "  --manifest FILE         check every file against a sha256sum-format manifest\n"
+    "  --advisories PATH       OSV advisories (a folder or zip of OSV JSON files, as\n"
+    "                          osv.dev exports them) to check dependencies against,\n"
+    "                          besides the built-in set\n"
+    "  --all-snapshots         for a Hugging Face cache entry (models--org--name), scan\n"
+    "                          every snapshot instead of the one refs/main names\n"
     "  --quiet                 print nothing on standard error except errors\n"
     "  --list-rules            print every rule id with its type and severity\n"
     "  --version               print the version and exit\n"
@@ -109,13 +115,16 @@ int main(int argc, char **argv)
         return cmd_explain(argc, argv);
 
     enum { OPT_PATH = 256, OPT_FORMAT, OPT_FILE, OPT_FAIL, OPT_NOHASH, OPT_QUIET, OPT_RULES,
-           OPT_VERSION, OPT_HELP };
+           OPT_VERSION, OPT_HELP, OPT_MANIFEST, OPT_ALLSNAP, OPT_ADVISORIES };
     static const struct option longopts[] = {
         {"model-path", required_argument, NULL, OPT_PATH},
         {"output-format", required_argument, NULL, OPT_FORMAT},
         {"output-file", required_argument, NULL, OPT_FILE},
         {"fail-on", required_argument, NULL, OPT_FAIL},
         {"no-hash", no_argument, NULL, OPT_NOHASH},
+        {"manifest", required_argument, NULL, OPT_MANIFEST},
+        {"all-snapshots", no_argument, NULL, OPT_ALLSNAP},
+        {"advisories", required_argument, NULL, OPT_ADVISORIES},
         {"quiet", no_argument, NULL, OPT_QUIET},
         {"list-rules", no_argument, NULL, OPT_RULES},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -146,6 +155,9 @@ int main(int argc, char **argv)
             have_fail = true;
             break;
         case OPT_NOHASH: opts.hash_files = false; break;
+        case OPT_MANIFEST: opts.manifest_path = optarg; break;
+        case OPT_ALLSNAP: opts.all_snapshots = true; break;
+        case OPT_ADVISORIES: opts.advisories_path = optarg; break;
         case OPT_QUIET: quiet = true; break;
         case OPT_RULES: list_rules(); return 0;
         case OPT_VERSION: printf("model-scanner %s\n", MS_VERSION); return 0;
@@ -160,6 +172,11 @@ int main(int argc, char **argv)
         return die("unexpected argument '%s' (see --help)", argv[optind]);
     if (!opts.model_path)
         return die("%s", "missing --model-path PATH (see --help)");
+    if (opts.manifest_path) {
+        char why[256];
+        if (!ms_manifest_validate(opts.manifest_path, why, sizeof(why)))
+            return die("the manifest '%s' %s", opts.manifest_path, why);
+    }
 
     ms_report *report = NULL;
     ms_status st = ms_scan(&opts, &report);

@@ -68,6 +68,53 @@
  * compress about 1000:1 with deflate; bombs reach millions to one. */
 #define MS_DEFAULT_ARCHIVE_MAX_RATIO 5000U
 
+/* Protobuf message nesting (ONNX subgraphs inside If/Loop/Scan attributes,
+ * TensorFlow attribute lists): the protobuf library refuses more than 100
+ * levels by default, so a deeper file cannot be loaded either. */
+#define MS_DEFAULT_PROTOBUF_MAX_DEPTH 100U
+
+/* A Keras model configuration (HDF5 model_config, .keras config.json): a
+ * 1000-layer functional model is a few MB of JSON; 16 MiB leaves room while
+ * bounding jansson's memory (tens of bytes per value) to a few hundred MB. */
+#define MS_DEFAULT_KERAS_CONFIG_MAX_BYTES (16ULL << 20)
+
+/* JSON nesting walked in a Keras config: each nested model adds about four
+ * levels, so 200 allows ~50 models inside models (jansson stops at 2048). */
+#define MS_DEFAULT_KERAS_CONFIG_MAX_DEPTH 200U
+
+/* libhdf5 reads a file's root attributes in a child process. Reading a
+ * Keras file's attributes takes milliseconds; a child that needs longer
+ * than this (wall clock; CPU time is limited to the same) is killed. */
+#define MS_DEFAULT_HDF5_CHILD_SECONDS 20U
+
+/* Address space the child may add to what it inherited: the attributes are
+ * at most a few config caps, so 1 GiB stops allocation bombs early. */
+#define MS_DEFAULT_HDF5_CHILD_MEMORY (1ULL << 30)
+
+/* Python analysis (src/repo/pyscan.c). Findings listed per Python file or
+ * notebook: a hundred dangerous call sites already say "do not load"; the
+ * rest are counted in one SCAN-LIMIT finding rather than listed. */
+#define MS_DEFAULT_PYSCAN_MAX_FINDINGS 100U
+
+/* Tokens of one logical line kept for the statement walker: a generated
+ * 100 000-entry vocabulary dict literal is ~400 000 tokens. Past this the
+ * rest of the line is only searched for dangerous call patterns. */
+#define MS_DEFAULT_PYSCAN_MAX_LINE_TOKENS (1U << 20)
+
+/* Expression nesting the walker follows (brackets, unary operators,
+ * lambdas): CPython refuses 200 nested brackets and overflows its parser
+ * stack near 1000 levels, so valid code stays below this. */
+#define MS_DEFAULT_PYSCAN_MAX_DEPTH 400U
+
+/* Memory for the values tracked in one file (constant strings, decoded
+ * payloads, names): real modules need a few MB. Past this, values become
+ * unknown (reported as SCAN-LIMIT); calls are still found. */
+#define MS_DEFAULT_PYSCAN_MAX_VALUE_BYTES (256ULL << 20)
+
+/* JSON nesting searched for auto_map, custom_pipelines, trust_remote_code:
+ * model configs nest 3-4 levels (text_config, vision_config). */
+#define MS_DEFAULT_REMOTE_CODE_MAX_DEPTH 64U
+
 /* Wall-clock seconds per top-level file. */
 #define MS_DEFAULT_SCAN_MAX_SECONDS 600U
 

@@ -8,7 +8,9 @@
  * files) and maps each file read-only. Nothing is executed.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <dirent.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,6 +25,12 @@
 #include "limits.h"
 #include "scan_ctx.h"
 #include "../formats/format.h"
+#include "../repo/integrity.h"
+#include "../repo/provenance.h"
+#include "../repo/secrets.h"
+#include "../repo/deps.h"
+#include "../formats/onnx/onnx_scan.h"
+#include "../formats/safetensors/safetensors_scan.h"
 #include "../util/strbuf.h"
 
 void ms_limits_default(ms_limits *l)
@@ -93,6 +101,45 @@ static void sha256_hex(const uint8_t *data, size_t len, bool mapped, char out[65
     out[64] = '\0';
 }
 
+static bool collect_onnx_meta(void *ud, const uint8_t *key, size_t key_len, const uint8_t *value,
+                              size_t value_len)
+{
+    ms_strbuf *sb = ud;
+    ms_strbuf_append(sb, (const char *)key, key_len);
+    ms_strbuf_puts(sb, " = ");
+    ms_strbuf_append(sb, (const char *)value, value_len);
+    ms_strbuf_puts(sb, "\n");
+    return !sb->truncated;
+}
+
+/* Text that model files carry as metadata goes through the secrets check:
+ * safetensors __metadata__ and ONNX metadata_props (GGUF strings and pickle
+ * string constants are checked by their analysers). */
+static void metadata_secrets(ms_scan_ctx *ctx, const ms_format *fmt, const uint8_t *data,
+                             size_t len)
+{
+    ms_strbuf sb;
+    ms_strbuf_init(&sb, 64u << 20);
+    const char *origin = NULL;
+    if (strcmp(fmt->name, "safetensors") == 0) {
+        json_t *md = safetensors_metadata(data, len);
+        const char *k;
+        json_t *v;
+        json_object_foreach(md, k, v)
+        {
+            ms_strbuf_printf(&sb, "%s = %s\n", k, json_string_value(v) ? json_string_value(v) : "");
+        }
+        json_decref(md);
+        origin = "the safetensors __metadata__";
+    } else if (strcmp(fmt->name, "onnx") == 0) {
+        onnx_metadata_foreach(data, len, collect_onnx_meta, &sb);
+        origin = "the ONNX metadata_props";
+    }
+    if (origin && sb.len)
+        secrets_scan(ctx->report, ctx->location, (const uint8_t *)sb.data, sb.len, origin);
+    ms_strbuf_free(&sb);
+}
+
 /* Runs the analyser of data's format (or reports an unanalysed format that
  * can carry code) at ctx->location; returns the detected format. */
 static ms_status dispatch(ms_scan_ctx *ctx, const uint8_t *data, size_t len,
@@ -100,8 +147,17 @@ static ms_status dispatch(ms_scan_ctx *ctx, const uint8_t *data, size_t len,
 {
     const ms_format *fmt = ms_detect_format(data, len);
     *fmt_out = fmt;
+    /* every text file is searched for credentials and personal data */
+    static const char *const text_formats[] = {"text", "json", "python", "notebook"};
+    for (size_t i = 0; i < sizeof(text_formats) / sizeof(text_formats[0]); i++)
+        if (strcmp(fmt->name, text_formats[i]) == 0)
+            secrets_scan(ctx->report, ctx->location, data, len, "the file's text");
+    ms_status st = MS_OK;
     if (fmt->scan)
-        return fmt->scan(ctx, data, len);
+        st = fmt->scan(ctx, data, len);
+    metadata_secrets(ctx, fmt, data, len);
+    if (fmt->scan)
+        return st;
     if (fmt->may_carry_code)
         ms_report_add(ctx->report, "FORMAT-NOT-ANALYSED", ctx->location,
                       json_pack("{s:s}", "format", fmt->name),
@@ -221,12 +277,17 @@ ms_status ms_scan_buffer(ms_report *report, const ms_limits *limits, const char 
 typedef struct walker {
     const ms_options *opts;
     ms_report *report;
-    char root_real[PATH_MAX];
+    char root_real[PATH_MAX];   /* what is walked */
+    char contain_real[PATH_MAX]; /* where symbolic links may point: the model
+                                  * folder, or the whole Hugging Face cache entry */
+    char blobs_real[PATH_MAX];   /* <cache entry>/blobs, or "" */
     uint32_t files_seen;
     bool limit_reported;
+    bool hash_all; /* a manifest needs every file's sha256 */
 } walker;
 
-static void scan_fd(walker *w, int fd, const char *rel, const struct stat *st)
+/* `real` is the resolved path when the file was reached through a link. */
+static void scan_fd(walker *w, int fd, const char *rel, const struct stat *st, const char *real)
 {
     ms_report *r = w->report;
     const ms_limits *lim = &w->opts->limits;
@@ -259,8 +320,16 @@ static void scan_fd(walker *w, int fd, const char *rel, const struct stat *st)
     if (s == MS_NOMEM)
         ms_report_add(r, "SCAN-LIMIT", rel, json_pack("{s:s}", "limit", "memory"),
                       "The analysis of this file ran out of memory and is incomplete.");
-    if (w->opts->hash_files && r->nfiles > before)
+    if ((w->opts->hash_files || w->hash_all) && r->nfiles > before)
         sha256_hex(data, len, map != NULL, r->files[before].sha256);
+    if (r->nfiles > before)
+        integrity_check_mode(r, rel, st->st_mode, r->files[before].format);
+    /* a Hugging Face cache blob is named after its content's hash */
+    size_t bl = strlen(w->blobs_real);
+    if (real && bl && strncmp(real, w->blobs_real, bl) == 0 && real[bl] == '/' &&
+        !strchr(real + bl + 1, '/'))
+        integrity_check_blob(r, rel, real + bl + 1, data, len,
+                             r->nfiles > before ? r->files[before].sha256 : "");
     if (map)
         munmap(map, len);
 }
@@ -272,10 +341,10 @@ static int name_cmp(const void *a, const void *b)
 
 static bool inside_root(const walker *w, const char *real)
 {
-    size_t n = strlen(w->root_real);
-    if (strcmp(w->root_real, "/") == 0)
+    if (strcmp(w->contain_real, "/") == 0)
         return true;
-    return strncmp(real, w->root_real, n) == 0 && (real[n] == '\0' || real[n] == '/');
+    size_t n = strlen(w->contain_real);
+    return strncmp(real, w->contain_real, n) == 0 && (real[n] == '\0' || real[n] == '/');
 }
 
 static void walk_dir(walker *w, int dirfd, const char *relprefix, unsigned depth);
@@ -312,7 +381,7 @@ static void visit(walker *w, int dirfd, const char *name, const char *rel, unsig
         if (fd < 0)
             return;
         if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-            scan_fd(w, fd, rel, &st);
+            scan_fd(w, fd, rel, &st, real);
         close(fd);
         return;
     }
@@ -356,7 +425,7 @@ static void visit(walker *w, int dirfd, const char *name, const char *rel, unsig
         ms_report_add_file(r, rel, (uint64_t)st.st_size, "unreadable");
         return;
     }
-    scan_fd(w, fd, rel, &st);
+    scan_fd(w, fd, rel, &st, NULL);
     close(fd);
 }
 
@@ -400,27 +469,59 @@ static void walk_dir(walker *w, int dirfd, const char *relprefix, unsigned depth
     free(names);
 }
 
-/* What can be said about where the files came from. */
-static void report_provenance(walker *w, bool is_dir)
+/* A Hugging Face cache entry: models--<org>--<name>/{blobs,refs,snapshots}.
+ * Returns true and fills the revision to scan (refs/main, or the only
+ * snapshot) when `dir` is one. */
+static bool hf_cache_entry(const char *dir, char *rev, size_t revsz)
 {
-    ms_report *r = w->report;
-    json_t *d = json_object();
-    bool git = false;
-    if (is_dir) {
-        char *head = ms_strdup_printf("%s/.git/HEAD", w->root_real);
-        struct stat st;
-        git = head && stat(head, &st) == 0;
-        free(head);
+    const char *base = strrchr(dir, '/');
+    base = base ? base + 1 : dir;
+    if (strncmp(base, "models--", 8) != 0)
+        return false;
+    char *snap = ms_strdup_printf("%s/snapshots", dir);
+    struct stat st;
+    bool ok = snap && stat(snap, &st) == 0 && S_ISDIR(st.st_mode);
+    free(snap);
+    if (!ok)
+        return false;
+    rev[0] = '\0';
+    char *ref = ms_strdup_printf("%s/refs/main", dir);
+    FILE *f = ref ? fopen(ref, "r") : NULL;
+    free(ref);
+    if (f) {
+        if (fgets(rev, (int)revsz, f))
+            rev[strcspn(rev, "\r\n")] = '\0';
+        fclose(f);
     }
-    json_object_set_new(d, "git_metadata", json_boolean(git));
-    json_object_set_new(d, "hash_manifest", json_false());
-    json_object_set_new(d, "signature", json_false());
-    ms_report_add(r, "PROVENANCE-UNVERIFIED", "Model Repository", d,
-                  "The origin of these files cannot be verified: %s, no hash manifest was "
-                  "supplied and no signature was found.",
-                  git ? "a .git folder is present but its commit was not checked against the "
-                        "publisher's"
-                      : "no git metadata or pinned revision is present");
+    /* a revision is a commit hash: nothing else may reach the path */
+    for (const char *c = rev; *c; c++)
+        if (!isxdigit((unsigned char)*c))
+            rev[0] = '\0';
+    return true;
+}
+
+/* "models--org--name" -> "org/name" */
+static char *hf_repo_id(const char *dir)
+{
+    const char *base = strrchr(dir, '/');
+    base = base ? base + 1 : dir;
+    char *id = strdup(base + 8);
+    char *sep = id ? strstr(id, "--") : NULL;
+    if (sep) {
+        *sep = '/';
+        memmove(sep + 1, sep + 2, strlen(sep + 2) + 1);
+    }
+    return id;
+}
+
+static ms_status walk_root(walker *w, const char *dir, const char *prefix)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return MS_IO;
+    walk_dir(w, fd, prefix, 0);
+    close(fd);
+    return MS_OK;
 }
 
 ms_status ms_scan(const ms_options *opts, ms_report **out)
@@ -429,40 +530,117 @@ ms_status ms_scan(const ms_options *opts, ms_report **out)
     struct stat st;
     if (stat(opts->model_path, &st) != 0)
         return MS_IO;
+    ms_manifest *manifest = NULL;
+    if (opts->manifest_path) {
+        const char *err;
+        size_t line;
+        manifest = manifest_load(opts->manifest_path, &err, &line);
+        if (!manifest) {
+            errno = EINVAL;
+            return MS_UNSUPPORTED;
+        }
+    }
     ms_report *r = ms_report_new(opts->model_path);
-    if (!r)
+    if (!r) {
+        manifest_free(manifest);
         return MS_NOMEM;
+    }
     walker w;
     memset(&w, 0, sizeof(w));
     w.opts = opts;
     w.report = r;
+    w.hash_all = manifest != NULL;
+    provenance_facts facts = {0};
+    char rev[128] = "";
+    char *repo_id = NULL;
+    ms_status status = MS_OK;
     if (!realpath(opts->model_path, w.root_real)) {
-        ms_report_free(r);
-        return MS_IO;
+        status = MS_IO;
+        goto out;
     }
-    if (S_ISDIR(st.st_mode)) {
-        int fd = open(w.root_real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) {
-            ms_report_free(r);
-            return MS_IO;
+    memcpy(w.contain_real, w.root_real, sizeof(w.root_real));
+    if (S_ISDIR(st.st_mode) && hf_cache_entry(w.root_real, rev, sizeof(rev))) {
+        /* scan the snapshot refs/main names (or every snapshot); links into
+         * blobs/ stay inside the entry and each blob is checked */
+        repo_id = hf_repo_id(w.root_real);
+        free(r->model_name);
+        r->model_name = strdup(repo_id ? repo_id : "model");
+        int bn = snprintf(w.blobs_real, sizeof(w.blobs_real), "%s/blobs", w.root_real);
+        if (bn < 0 || (size_t)bn >= sizeof(w.blobs_real))
+            w.blobs_real[0] = '\0';
+        char entry[PATH_MAX];
+        memcpy(entry, w.root_real, sizeof(entry));
+        facts.cache_repo = repo_id;
+        if (opts->all_snapshots || !rev[0]) {
+            int n = snprintf(w.root_real, sizeof(w.root_real), "%s/snapshots", entry);
+            status = n > 0 && (size_t)n < sizeof(w.root_real) ? walk_root(&w, w.root_real, "")
+                                                              : MS_IO;
+            facts.cache_revision = "all snapshots";
+            memcpy(w.root_real, entry, sizeof(entry));
+        } else {
+            int n = snprintf(w.root_real, sizeof(w.root_real), "%s/snapshots/%s", entry, rev);
+            if (n < 0 || (size_t)n >= sizeof(w.root_real))
+                status = MS_IO;
+            else
+                status = walk_root(&w, w.root_real, "");
+            facts.cache_revision = rev;
+            memcpy(w.root_real, entry, sizeof(entry));
         }
-        walk_dir(&w, fd, "", 0);
-        close(fd);
+        facts.root = NULL; /* the snapshot has no .git; the card is checked below */
+    } else if (S_ISDIR(st.st_mode)) {
+        status = walk_root(&w, w.root_real, "");
+        facts.root = w.root_real;
     } else if (S_ISREG(st.st_mode)) {
         int fd = open(w.root_real, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) {
-            ms_report_free(r);
-            return MS_IO;
+            status = MS_IO;
+            goto out;
         }
         const char *base = strrchr(w.root_real, '/');
-        scan_fd(&w, fd, base ? base + 1 : w.root_real, &st);
+        scan_fd(&w, fd, base ? base + 1 : w.root_real, &st, NULL);
         close(fd);
     } else {
-        ms_report_free(r);
-        return MS_IO;
+        status = MS_IO;
     }
-    report_provenance(&w, S_ISDIR(st.st_mode));
+    if (status != MS_OK)
+        goto out;
+    if (S_ISDIR(st.st_mode)) {
+        ms_status ds = repo_deps_scan(r, w.root_real, &opts->limits, opts->advisories_path);
+        if (ds == MS_NOMEM)
+            ms_report_add(r, "SCAN-LIMIT", "Model Repository",
+                          json_pack("{s:s}", "limit", "memory"),
+                          "The dependency check ran out of memory and is incomplete.");
+    }
+    if (manifest) {
+        manifest_check(r, manifest);
+        facts.manifest_checked = true;
+        facts.manifest_entries = manifest_count(manifest);
+    }
+    provenance_report(r, &facts);
     ms_report_finish(r);
+out:
+    manifest_free(manifest);
+    free(repo_id);
+    if (status != MS_OK) {
+        ms_report_free(r);
+        return status;
+    }
     *out = r;
     return MS_OK;
+}
+
+bool ms_manifest_validate(const char *path, char *err, size_t errsz)
+{
+    const char *why;
+    size_t line;
+    ms_manifest *m = manifest_load(path, &why, &line);
+    if (m) {
+        manifest_free(m);
+        return true;
+    }
+    if (line)
+        snprintf(err, errsz, "%s (line %zu)", why, line);
+    else
+        snprintf(err, errsz, "%s", why);
+    return false;
 }

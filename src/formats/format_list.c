@@ -8,8 +8,18 @@
 #include <string.h>
 
 #include "format.h"
+#include "archive/archive_scan.h"
+#include "gguf/gguf_scan.h"
+#include "json/json_scan.h"
+#include "safetensors/safetensors_scan.h"
+#include "../repo/integrity.h"
 #include "joblib/zfile.h"
+#include "keras/hdf5_scan.h"
+#include "numpy/numpy_scan.h"
+#include "onnx/onnx_scan.h"
 #include "pickle/pickle_scan.h"
+#include "tfgraph/tfgraph_scan.h"
+#include "zip/zip_scan.h"
 #include "../util/strbuf.h"
 
 static bool has_prefix(const uint8_t *d, size_t n, const void *magic, size_t m)
@@ -57,10 +67,6 @@ static bool probe_tar(const uint8_t *d, size_t n)
 {
     return n >= 262 && memcmp(d + 257, "ustar", 5) == 0;
 }
-static bool probe_numpy(const uint8_t *d, size_t n)
-{
-    return has_prefix(d, n, "\x93NUMPY", 6);
-}
 static bool probe_hdf5(const uint8_t *d, size_t n)
 {
     /* the superblock may sit at 0, 512, 1024, 2048 ... */
@@ -70,19 +76,6 @@ static bool probe_hdf5(const uint8_t *d, size_t n)
     return false;
 }
 static bool probe_gguf(const uint8_t *d, size_t n) { return has_prefix(d, n, "GGUF", 4); }
-static bool probe_lfs_pointer(const uint8_t *d, size_t n)
-{
-    return n < 1024 && has_prefix(d, n, "version https://git-lfs.github.com/spec/", 40);
-}
-static bool probe_safetensors(const uint8_t *d, size_t n)
-{
-    if (n < 10)
-        return false;
-    uint64_t hl = 0;
-    for (int i = 7; i >= 0; i--)
-        hl = (hl << 8) | d[i];
-    return hl >= 2 && hl <= n - 8 && d[8] == '{';
-}
 
 static bool probe_json(const uint8_t *d, size_t n)
 {
@@ -146,23 +139,32 @@ static ms_status binary_scan(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
 
 static const ms_format formats[] = {
     {"empty", probe_empty, NULL, false},
-    {"zip", probe_zip, NULL, true},
-    {"7z", probe_7z, NULL, true},
-    {"gzip", probe_gzip, NULL, true},
-    {"bzip2", probe_bzip2, NULL, true},
-    {"xz", probe_xz, NULL, true},
-    {"zstd", probe_zstd, NULL, true},
-    {"lz4", probe_lz4, NULL, true},
-    {"tar", probe_tar, NULL, true},
-    {"numpy", probe_numpy, NULL, true},
-    {"hdf5", probe_hdf5, NULL, true},
-    {"gguf", probe_gguf, NULL, true},
-    {"safetensors", probe_safetensors, NULL, false},
-    {"git-lfs-pointer", probe_lfs_pointer, NULL, false},
+    {"zip", probe_zip, zip_scan, true},
+    {"7z", probe_7z, archive_scan_7z, true},
+    {"gzip", probe_gzip, archive_scan_gzip, true},
+    {"bzip2", probe_bzip2, archive_scan_bzip2, true},
+    {"xz", probe_xz, archive_scan_xz, true},
+    {"zstd", probe_zstd, archive_scan_zstd, true},
+    {"lz4", probe_lz4, archive_scan_lz4, true},
+    {"tar", probe_tar, archive_scan_tar, true},
+    {"numpy", numpy_probe, numpy_scan, true},
+    {"hdf5", probe_hdf5, hdf5_scan, true},
+    {"gguf", probe_gguf, gguf_scan, true},
+    {"safetensors", safetensors_probe, safetensors_scan, false},
+    {"git-lfs-pointer", lfs_pointer_probe, lfs_pointer_scan, false},
     {"joblib-zfile", zfile_probe, zfile_scan, true},
     {"pickle", pickle_probe, pickle_scan, true},
-    {"json", probe_json, NULL, false},
-    {"text", probe_text, NULL, false},
+    /* after pickle: a 2-byte header that protocol-0 pickles can resemble */
+    {"zlib", archive_probe_zlib, archive_scan_zlib, true},
+    {"lzma", archive_probe_lzma, archive_scan_lzma, true},
+    /* protobuf has no magic: whole-buffer structural probes */
+    {"onnx", onnx_probe, onnx_scan, true},
+    {"tf-savedmodel", tf_savedmodel_probe, tf_savedmodel_scan, true},
+    {"tf-keras-metadata", tf_keras_metadata_probe, tf_keras_metadata_scan, true},
+    {"tf-graphdef", tf_graphdef_probe, tf_graphdef_scan, true},
+    {"tf-fingerprint", tf_fingerprint_probe, NULL, false},
+    {"json", probe_json, jsonfile_scan, false},
+    {"text", probe_text, template_text_scan, false},
     {"binary", probe_any, binary_scan, false},
 };
 

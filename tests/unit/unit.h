@@ -34,5 +34,14 @@ void test_strbuf(void);
 void test_pickle_vm(void);
 void test_policy(void);
 void test_report(void);
+void test_secrets(void);
+void test_npy(void);
+void test_zip(void);
+void test_keras_config(void);
+void test_protobuf(void);
+void test_pep440(void);
+void test_osv(void);
+void test_template(void);
+void test_pyscan(void);
 
 #endif

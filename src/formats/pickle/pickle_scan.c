@@ -21,6 +21,7 @@
 
 #include "../../codec/pickle_vm.h"
 #include "../../policy/pickle_policy.h"
+#include "../../repo/secrets.h"
 #include "../../util/cursor.h"
 #include "../../util/strbuf.h"
 
@@ -61,6 +62,7 @@ typedef struct analysis {
     uint32_t ng;
     uint32_t stream;   /* index of the stream being analysed */
     uint32_t nstreams; /* streams started so far (a broken one included) */
+    size_t text_end;   /* end of the last pickle stream: string constants lie before */
     bool legacy;     /* legacy torch layout detected */
     storage_rec *storages;
     size_t nstorages, storages_cap;
@@ -1007,6 +1009,7 @@ static void analyse_streams(analysis *an)
         pickle_run_result res;
         pickle_vm_run(an->vm, an->data, an->len, off, &res);
         an->nstreams++;
+        an->text_end = res.status == MS_OK ? res.end : res.error_offset;
         if (res.status != MS_OK) {
             report_break(an, &res);
             return;
@@ -1143,6 +1146,8 @@ ms_status pickle_scan(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
     }
     analyse_streams(&an);
     analysis_report(&an, true);
+    /* credentials in string constants (not in legacy raw storages) */
+    secrets_scan(ctx->report, ctx->location, data, an.text_end, "the pickle's string constants");
     ms_status st = an.failed_nomem ? MS_NOMEM : MS_OK;
     analysis_free(&an);
     return st;

@@ -1,0 +1,23 @@
+/*
+ * provenance.h - what can be said about where a model's files came from:
+ * git metadata (commit, remote), a Hugging Face cache revision, a hash
+ * manifest, and the model card's license (YAML front matter of README.md).
+ */
+#ifndef MS_PROVENANCE_H
+#define MS_PROVENANCE_H
+
+#include "model_scanner.h"
+
+typedef struct provenance_facts {
+    const char *root;           /* the model folder on disk (NULL for a single file) */
+    const char *cache_repo;     /* "org/name" for a Hugging Face cache entry */
+    const char *cache_revision; /* the snapshot scanned */
+    bool manifest_checked;
+    size_t manifest_entries;
+} provenance_facts;
+
+/* Adds the "Unverified Source" warning describing what was and was not
+ * verifiable, and the model card license facts. */
+void provenance_report(ms_report *report, const provenance_facts *facts);
+
+#endif

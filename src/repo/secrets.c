@@ -1,0 +1,358 @@
+/*
+ * secrets.c - secrets and personal data in text, with Hyperscan.
+ *
+ * One Hyperscan database holds every rule's pattern; a block scan reports
+ * (rule, start, end) for each match with SOM_LEFTMOST, so a file is read
+ * once whatever the number of rules. Matches are then checked by a small
+ * per-rule validator (character classes the regex cannot express cheaply,
+ * placeholders such as "hf_xxxxxxxx..." or "user@example.com"), deduplicated
+ * per file and rule, and reported with a redacted excerpt only: the first
+ * characters and the length, never the secret.
+ *
+ * Noise control: vocabulary-like files (tokenizer vocabularies, merges,
+ * token lists) hold every string a corpus had; in them only credentials and
+ * private keys are reported, not e-mail addresses, paths or host names.
+ */
+#define _GNU_SOURCE /* memmem */
+#include "secrets.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs/hs.h>
+
+#include "../util/strbuf.h"
+
+typedef enum secret_class {
+    CLASS_CREDENTIAL, /* High */
+    CLASS_PERSONAL,   /* Low */
+} secret_class;
+
+typedef struct secret_rule {
+    const char *kind;    /* "Hugging Face token" */
+    const char *pattern; /* Hyperscan (PCRE subset) */
+    secret_class cls;
+    unsigned show;       /* characters of the match shown */
+} secret_rule;
+
+/* Each pattern is anchored on something distinctive; generic entropy
+ * detection is deliberately absent (it drowns users in noise). */
+static const secret_rule rules[] = {
+    {"Hugging Face token", "\\bhf_[A-Za-z0-9]{34,40}\\b", CLASS_CREDENTIAL, 6},
+    {"Hugging Face organization API token", "\\bapi_org_[A-Za-z0-9]{34}\\b", CLASS_CREDENTIAL, 10},
+    {"OpenAI API key", "\\bsk-(proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}",
+     CLASS_CREDENTIAL, 8},
+    {"OpenAI project key", "\\bsk-proj-[A-Za-z0-9_-]{40,}", CLASS_CREDENTIAL, 10},
+    {"Anthropic API key", "\\bsk-ant-(api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,}", CLASS_CREDENTIAL, 12},
+    {"AWS access key id", "\\b(AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\\b", CLASS_CREDENTIAL, 6},
+    {"AWS secret access key",
+     "(?i)aws_?secret_?access_?key[\"']?\\s*[:=]\\s*[\"']?[A-Za-z0-9/+=]{40}\\b", CLASS_CREDENTIAL,
+     24},
+    {"Google API key", "\\bAIza[0-9A-Za-z_-]{35}\\b", CLASS_CREDENTIAL, 6},
+    {"Google OAuth client secret", "\\bGOCSPX-[A-Za-z0-9_-]{28}\\b", CLASS_CREDENTIAL, 9},
+    {"Google service account key", "\"type\"\\s*:\\s*\"service_account\"", CLASS_CREDENTIAL, 8},
+    {"Azure storage account key", "(?i)AccountKey=[A-Za-z0-9+/]{86}==", CLASS_CREDENTIAL, 14},
+    {"Azure SAS token signature", "[?&]sig=[A-Za-z0-9%]{40,}", CLASS_CREDENTIAL, 6},
+    {"GitHub token", "\\bgh[pousr]_[A-Za-z0-9]{36,255}\\b", CLASS_CREDENTIAL, 6},
+    {"GitHub fine-grained token", "\\bgithub_pat_[A-Za-z0-9_]{82}\\b", CLASS_CREDENTIAL, 13},
+    {"GitLab token", "\\bglpat-[A-Za-z0-9_-]{20,}\\b", CLASS_CREDENTIAL, 8},
+    {"Slack token", "\\bxox[abposr]-[A-Za-z0-9-]{10,}", CLASS_CREDENTIAL, 6},
+    {"Slack webhook", "https://hooks\\.slack\\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+",
+     CLASS_CREDENTIAL, 34},
+    {"Stripe key", "\\b(sk|rk)_(live|test)_[A-Za-z0-9]{24,}\\b", CLASS_CREDENTIAL, 8},
+    {"Weights & Biases API key", "(?i)wandb_api_key[\"']?\\s*[:=]\\s*[\"']?[0-9a-f]{40}\\b",
+     CLASS_CREDENTIAL, 16},
+    {"private key", "-----BEGIN ((RSA|EC|DSA|OPENSSH|PGP|ENCRYPTED) )?PRIVATE KEY( BLOCK)?-----",
+     CLASS_CREDENTIAL, 40},
+    {"password in a URL", "\\b[a-z][a-z0-9+.-]{1,20}://[^/\\s:@'\"<>]{1,64}:[^/\\s:@'\"<>]{1,128}@[A-Za-z0-9.-]+",
+     CLASS_CREDENTIAL, 12},
+    {"private IPv4 address",
+     "\\b(10\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}|192\\.168\\.[0-9]{1,3}\\.[0-9]{1,3}|"
+     "172\\.(1[6-9]|2[0-9]|3[01])\\.[0-9]{1,3}\\.[0-9]{1,3})\\b",
+     CLASS_PERSONAL, 64},
+    {"internal host name", "\\b[a-z0-9-]+(\\.[a-z0-9-]+)*\\.(internal|corp|intranet|lan)\\b",
+     CLASS_PERSONAL, 64},
+    {"home directory path", "(/home/[a-z_][a-z0-9_.-]{0,31}/|/Users/[A-Za-z0-9_.-]{1,64}/|"
+                            "[Cc]:\\\\\\\\?Users\\\\\\\\?[A-Za-z0-9_.-]{1,64})",
+     CLASS_PERSONAL, 64},
+    {"e-mail address", "\\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,24}\\b",
+     CLASS_PERSONAL, 3},
+};
+
+enum { NRULES = sizeof(rules) / sizeof(rules[0]), MAX_EXAMPLES = 3 };
+
+static hs_database_t *db;
+static pthread_once_t db_once = PTHREAD_ONCE_INIT;
+static const char *db_error;
+
+static void compile_db(void)
+{
+    const char *patterns[NRULES];
+    unsigned flags[NRULES], ids[NRULES];
+    for (unsigned i = 0; i < NRULES; i++) {
+        patterns[i] = rules[i].pattern;
+        flags[i] = HS_FLAG_SOM_LEFTMOST;
+        ids[i] = i;
+    }
+    hs_compile_error_t *err = NULL;
+    if (hs_compile_multi(patterns, flags, ids, NRULES, HS_MODE_BLOCK,
+                         NULL, &db, &err) != HS_SUCCESS) {
+        db = NULL;
+        static char msg[256];
+        snprintf(msg, sizeof(msg), "pattern %d: %s", err ? err->expression : -1,
+                 err ? err->message : "unknown error");
+        db_error = msg;
+        hs_free_compile_error(err);
+    }
+}
+
+const char *secrets_init(void)
+{
+    pthread_once(&db_once, compile_db);
+    return db ? NULL : db_error;
+}
+
+typedef struct rule_hits {
+    uint32_t count;
+    unsigned nex;
+    char examples[MAX_EXAMPLES][96];
+    uint64_t offsets[MAX_EXAMPLES];
+} rule_hits;
+
+typedef struct match_ctx {
+    const uint8_t *data; /* the block being scanned */
+    size_t len;
+    uint64_t base;       /* offset of the block in the whole buffer */
+    bool vocabulary;
+    rule_hits hits[NRULES];
+    uint64_t last_end[NRULES];
+} match_ctx;
+
+static bool placeholder(const uint8_t *p, size_t n)
+{
+    /* "hf_xxxxxxxx", "sk-XXXX...": a run of one repeated character */
+    size_t run = 1, best = 1;
+    for (size_t i = 1; i < n; i++) {
+        run = p[i] == p[i - 1] ? run + 1 : 1;
+        if (run > best)
+            best = run;
+    }
+    return best >= 8;
+}
+
+static bool has_digit_and_letter(const uint8_t *p, size_t n)
+{
+    bool d = false, a = false;
+    for (size_t i = 0; i < n; i++) {
+        d |= isdigit(p[i]) != 0;
+        a |= isalpha(p[i]) != 0;
+    }
+    return d && a;
+}
+
+static bool email_ok(const uint8_t *p, size_t n)
+{
+    static const char *const examples[] = {"example.com", "example.org", "example.net",
+                                           "domain.com",  "email.com",   "test.com",
+                                           "localhost",   "users.noreply.github.com"};
+    const uint8_t *at = memchr(p, '@', n);
+    if (!at)
+        return false;
+    size_t dn = n - (size_t)(at - p) - 1;
+    for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
+        size_t el = strlen(examples[i]);
+        if (dn >= el && strncasecmp((const char *)at + 1 + dn - el, examples[i], el) == 0)
+            return false;
+    }
+    /* file names like "model@2x.png" are not addresses */
+    static const char *const exts[] = {".png", ".jpg", ".gif", ".svg", ".py", ".json"};
+    for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+        size_t el = strlen(exts[i]);
+        if (n >= el && strncasecmp((const char *)p + n - el, exts[i], el) == 0)
+            return false;
+    }
+    return true;
+}
+
+static bool validate(unsigned id, const uint8_t *p, size_t n)
+{
+    const char *kind = rules[id].kind;
+    if (rules[id].cls == CLASS_CREDENTIAL && strcmp(kind, "private key") != 0 &&
+        strcmp(kind, "Google service account key") != 0 && placeholder(p, n))
+        return false;
+    if (strcmp(kind, "Hugging Face token") == 0 || strcmp(kind, "GitHub token") == 0)
+        return has_digit_and_letter(p, n);
+    if (strcmp(kind, "e-mail address") == 0)
+        return email_ok(p, n);
+    if (strcmp(kind, "password in a URL") == 0) {
+        /* user:pass@ where pass is not a placeholder like ${PASSWORD} or *** */
+        const uint8_t *colon = NULL;
+        const uint8_t *scheme = NULL;
+        for (size_t i = 0; i + 2 < n; i++)
+            if (p[i] == ':' && p[i + 1] == '/' && p[i + 2] == '/') {
+                scheme = p + i + 3;
+                break;
+            }
+        if (scheme)
+            colon = memchr(scheme, ':', n - (size_t)(scheme - p));
+        const uint8_t *at = colon ? memchr(colon, '@', n - (size_t)(colon - p)) : NULL;
+        if (!colon || !at || at - colon < 2)
+            return false;
+        for (const uint8_t *c = colon + 1; c < at; c++)
+            if (*c == '$' || *c == '{' || *c == '<' || *c == '*' || *c == '%')
+                return false;
+        return true;
+    }
+    return true;
+}
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
+                    unsigned int flags, void *ud)
+{
+    (void)flags;
+    match_ctx *m = ud;
+    if (id >= NRULES || to > m->len || from >= to)
+        return 0;
+    if (m->vocabulary && rules[id].cls != CLASS_CREDENTIAL)
+        return 0;
+    /* "user:password@host" is a password in a URL, not an e-mail address */
+    if (from > 0 && m->data[from - 1] == ':' && strcmp(rules[id].kind, "e-mail address") == 0)
+        return 0;
+    /* SOM_LEFTMOST reports growing ends for one start: keep the longest */
+    rule_hits *h = &m->hits[id];
+    const uint8_t *p = m->data + from;
+    size_t n = (size_t)(to - from);
+    if (h->nex && h->offsets[h->nex - 1] == m->base + from) {
+        if (!validate(id, p, n))
+            return 0;
+        h->nex--; /* replace the shorter excerpt of the same match */
+        h->count--;
+    } else if (!validate(id, p, n)) {
+        return 0;
+    }
+    h->count++;
+    if (h->nex < MAX_EXAMPLES) {
+        ms_strbuf sb;
+        ms_strbuf_init(&sb, 90);
+        unsigned show = rules[id].show;
+        if (rules[id].cls == CLASS_CREDENTIAL) {
+            size_t k = n < show ? n : show;
+            if (k > n / 2)
+                k = n / 2; /* never more than half of a secret */
+            ms_strbuf_quote(&sb, p, k, false, k);
+            ms_strbuf_printf(&sb, "...(%zu chars)", n);
+        } else if (strcmp(rules[id].kind, "e-mail address") == 0) {
+            const uint8_t *at = memchr(p, '@', n);
+            size_t k = at ? (size_t)(at - p) : n;
+            ms_strbuf_quote(&sb, p, k < 2 ? k : 2, false, 2);
+            ms_strbuf_printf(&sb, "***%.*s", (int)(at ? n - k : 0), at ? (const char *)at : "");
+        } else {
+            ms_strbuf_quote(&sb, p, n, false, show);
+        }
+        snprintf(h->examples[h->nex], sizeof(h->examples[0]), "%s", sb.data ? sb.data : "");
+        ms_strbuf_free(&sb);
+        h->offsets[h->nex] = m->base + from;
+        h->nex++;
+    }
+    return 0;
+}
+
+/* A tokenizer vocabulary or similar list of corpus strings. */
+static bool looks_like_vocabulary(const char *location, const uint8_t *data, size_t len)
+{
+    const char *base = strrchr(location, '/');
+    const char *bang = strrchr(location, '!');
+    if (bang && (!base || bang > base))
+        base = bang;
+    base = base ? base + 1 : location;
+    static const char *const names[] = {"vocab.txt", "vocab.json", "merges.txt", "tokenizer.json",
+                                        "spiece.model", "sentencepiece.bpe.model",
+                                        "tokenizer.model", "added_tokens.json"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(base, names[i]) == 0)
+            return true;
+    /* content: a JSON vocabulary ("model": {"vocab": ...}) near the start */
+    size_t look = len < 4096 ? len : 4096;
+    for (size_t i = 0; i + 8 < look; i++)
+        if (memcmp(data + i, "\"vocab\"", 7) == 0 || memcmp(data + i, "\"merges\"", 8) == 0)
+            return true;
+    return false;
+}
+
+/* Substrings at least one of which every rule's match contains. Small
+ * buffers without any of them skip the scan, and the database is compiled
+ * only when a scan is needed (compiling costs about 0.1 s per process). */
+static bool may_hold_secret(const uint8_t *data, size_t len)
+{
+    static const char *const needles[] = {
+        "hf_",      "api_org_", "sk-",       "AKIA",   "ASIA",      "ABIA",     "ACCA",
+        "ecret",    "ECRET",    "AIza",      "GOCSPX", "service_account", "ccountKey",
+        "CCOUNTKEY", "ccountkey", "sig=",   "gh",     "xox",       "hooks.",   "sk_",
+        "rk_",      "andb",     "ANDB",      "PRIVATE KEY", "://",  "10.",      "192.168.",
+        "172.",     ".internal", ".corp",    ".intranet", ".lan",   "/home/",   "/Users/",
+        "Users\\", "sers\\",   "@",       "github_pat_", "glpat-",
+    };
+    if (len > (1u << 20))
+        return true;
+    for (size_t i = 0; i < sizeof(needles) / sizeof(needles[0]); i++)
+        if (memmem(data, len, needles[i], strlen(needles[i])))
+            return true;
+    return false;
+}
+
+ms_status secrets_scan(ms_report *report, const char *location, const uint8_t *data,
+                       size_t len, const char *origin)
+{
+    if (len == 0 || !may_hold_secret(data, len))
+        return MS_OK;
+    if (secrets_init())
+        return MS_INTERNAL;
+    hs_scratch_t *scratch = NULL;
+    if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
+        return MS_NOMEM;
+    match_ctx *m = calloc(1, sizeof(*m));
+    if (!m) {
+        hs_free_scratch(scratch);
+        return MS_NOMEM;
+    }
+    m->data = data;
+    m->len = len;
+    m->vocabulary = looks_like_vocabulary(location, data, len);
+    /* Hyperscan takes 32-bit lengths: scan in overlapping 1 GiB blocks */
+    const size_t block = (size_t)1 << 30, overlap = 4096;
+    for (size_t off = 0; off < len; off += block - overlap) {
+        size_t n = len - off < block ? len - off : block;
+        m->data = data + off;
+        m->len = n;
+        m->base = off;
+        hs_error_t rc = hs_scan(db, (const char *)data + off, (unsigned)n, 0, scratch, on_match, m);
+        if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED)
+            break;
+        if (off + n >= len)
+            break;
+    }
+    hs_free_scratch(scratch);
+    for (unsigned id = 0; id < NRULES; id++) {
+        rule_hits *h = &m->hits[id];
+        if (!h->count)
+            continue;
+        bool cred = rules[id].cls == CLASS_CREDENTIAL;
+        json_t *ex = json_array();
+        for (unsigned i = 0; i < h->nex; i++)
+            json_array_append_new(ex, json_string(h->examples[i]));
+        json_t *d = json_pack("{s:s, s:s, s:I, s:o, s:I}", "secret_kind", rules[id].kind, "origin",
+                              origin, "occurrences", (json_int_t)h->count, "excerpts", ex,
+                              "first_offset", (json_int_t)h->offsets[0]);
+        ms_report_add(report, cred ? "SECRET-CREDENTIAL" : "SECRET-PERSONAL-DATA", location, d,
+                      "%s in %s: %s (%u occurrence%s; first %s at byte %llu). Only a redacted "
+                      "excerpt is shown.",
+                      cred ? "Credential" : "Personal or internal data", origin, rules[id].kind,
+                      h->count, h->count == 1 ? "" : "s", h->examples[0],
+                      (unsigned long long)h->offsets[0]);
+    }
+    free(m);
+    return MS_OK;
+}
