@@ -241,6 +241,8 @@ static const allow_entry allow[] = {
     {"numpy.dtype", 0, false},
     {"numpy.ma.core._mareconstruct", 0, false},
     {"numpy.ma.core.MaskedArray", 0, false},
+    {"numpy.matrixlib.defmatrix.matrix", 0, false},
+    {"numpy.matrix", 0, false},
     {"numpy.random._pickle.__randomstate_ctor", 0, false},
     {"numpy.random._pickle.__bit_generator_ctor", 0, false},
     {"numpy.random._pickle.__generator_ctor", 0, false},
@@ -293,6 +295,8 @@ static const allow_entry allow[] = {
     /* joblib array wrappers (the arrays themselves follow inline) */
     {"joblib.numpy_pickle.NumpyArrayWrapper", 0, false},
     {"joblib.numpy_pickle_compat.NDArrayWrapper", 0, false},
+    {"joblib.numpy_pickle.NDArrayWrapper", 0, false},
+    {"joblib.numpy_pickle.ZNDArrayWrapper", 0, false},
     {"joblib.numpy_pickle_compat.ZNDArrayWrapper", 0, false},
     {"sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper", 0, false},
 };
