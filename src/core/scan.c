@@ -169,12 +169,12 @@ static ms_status dispatch(ms_scan_ctx *ctx, const uint8_t *data, size_t len,
 }
 
 static ms_status scan_buffer(ms_report *report, const ms_limits *limits, const char *name,
-                             const uint8_t *data, size_t len, bool mapped)
+                             const uint8_t *data, size_t len, bool mapped, const char *root)
 {
     ms_budget budget;
     memset(&budget, 0, sizeof(budget));
     clock_gettime(CLOCK_MONOTONIC, &budget.start);
-    ms_scan_ctx ctx = {report, limits, name, 0, &budget, mapped ? data : NULL, NULL};
+    ms_scan_ctx ctx = {report, limits, name, 0, &budget, mapped ? data : NULL, NULL, root};
     const ms_format *fmt;
     ms_status st = dispatch(&ctx, data, len, &fmt);
     ms_file_entry *e =
@@ -271,7 +271,7 @@ bool ms_budget_time_left(ms_scan_ctx *ctx)
 ms_status ms_scan_buffer(ms_report *report, const ms_limits *limits, const char *name,
                          const uint8_t *data, size_t len)
 {
-    return scan_buffer(report, limits, name, data, len, false);
+    return scan_buffer(report, limits, name, data, len, false, NULL);
 }
 
 typedef struct walker {
@@ -316,7 +316,7 @@ static void scan_fd(walker *w, int fd, const char *rel, const struct stat *st, c
         data = map;
     }
     size_t before = r->nfiles;
-    ms_status s = scan_buffer(r, lim, rel, data, len, map != NULL);
+    ms_status s = scan_buffer(r, lim, rel, data, len, map != NULL, w->root_real);
     if (s == MS_NOMEM)
         ms_report_add(r, "SCAN-LIMIT", rel, json_pack("{s:s}", "limit", "memory"),
                       "The analysis of this file ran out of memory and is incomplete.");

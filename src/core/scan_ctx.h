@@ -29,6 +29,7 @@ typedef struct ms_scan_ctx {
     const uint8_t *mapping;    /* the read-only file mapping being scanned, or NULL */
     const char *format_detail; /* a scanner may refine the detected format
                                 * ("pytorch-zip" for a zip): reported in files */
+    const char *root;          /* the model folder on disk, or NULL (a buffer) */
 } ms_scan_ctx;
 
 /* Scans `data` as member `member` of the container ctx is scanning: the

@@ -13,6 +13,7 @@
 #include "json/json_scan.h"
 #include "safetensors/safetensors_scan.h"
 #include "../repo/integrity.h"
+#include "../repo/pyscan.h"
 #include "joblib/zfile.h"
 #include "keras/hdf5_scan.h"
 #include "numpy/numpy_scan.h"
@@ -137,6 +138,11 @@ static ms_status binary_scan(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
     return MS_OK;
 }
 
+static ms_status python_scan(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
+{
+    return pyscan_file(ctx, data, len);
+}
+
 static const ms_format formats[] = {
     {"empty", probe_empty, NULL, false},
     {"zip", probe_zip, zip_scan, true},
@@ -164,6 +170,7 @@ static const ms_format formats[] = {
     {"tf-graphdef", tf_graphdef_probe, tf_graphdef_scan, true},
     {"tf-fingerprint", tf_fingerprint_probe, NULL, false},
     {"json", probe_json, jsonfile_scan, false},
+    {"python", pyscan_probe, python_scan, false},
     {"text", probe_text, template_text_scan, false},
     {"binary", probe_any, binary_scan, false},
 };

@@ -84,35 +84,63 @@ static const secret_rule rules[] = {
 
 enum { NRULES = sizeof(rules) / sizeof(rules[0]), MAX_EXAMPLES = 3 };
 
-static hs_database_t *db;
+static hs_database_t *db;      /* every rule, with start of match (SOM) */
+static hs_database_t *quick_db; /* the same rules, no SOM, first match only */
 static pthread_once_t db_once = PTHREAD_ONCE_INIT;
 static const char *db_error;
 
-static void compile_db(void)
+/* Two databases: the quick one (no start-of-match tracking, each rule
+ * reported once) tells cheaply whether a buffer holds anything at all, which
+ * is almost never; only then does the SOM one locate and excerpt matches. */
+static hs_database_t *compile_one(bool som, const char **error)
 {
     const char *patterns[NRULES];
     unsigned flags[NRULES], ids[NRULES];
     for (unsigned i = 0; i < NRULES; i++) {
         patterns[i] = rules[i].pattern;
-        flags[i] = HS_FLAG_SOM_LEFTMOST;
+        flags[i] = som ? HS_FLAG_SOM_LEFTMOST : HS_FLAG_SINGLEMATCH;
         ids[i] = i;
     }
+    hs_database_t *out = NULL;
     hs_compile_error_t *err = NULL;
-    if (hs_compile_multi(patterns, flags, ids, NRULES, HS_MODE_BLOCK,
-                         NULL, &db, &err) != HS_SUCCESS) {
-        db = NULL;
+    if (hs_compile_multi(patterns, flags, ids, NRULES, HS_MODE_BLOCK, NULL, &out, &err) !=
+        HS_SUCCESS) {
         static char msg[256];
         snprintf(msg, sizeof(msg), "pattern %d: %s", err ? err->expression : -1,
                  err ? err->message : "unknown error");
-        db_error = msg;
+        *error = msg;
         hs_free_compile_error(err);
+        return NULL;
     }
+    return out;
+}
+
+static void compile_db(void)
+{
+    quick_db = compile_one(false, &db_error);
+}
+
+static pthread_once_t som_once = PTHREAD_ONCE_INIT;
+static void compile_som_db(void)
+{
+    db = compile_one(true, &db_error);
+}
+
+static int on_any(unsigned int id, unsigned long long from, unsigned long long to,
+                  unsigned int flags, void *ud)
+{
+    (void)id;
+    (void)from;
+    (void)to;
+    (void)flags;
+    *(bool *)ud = true;
+    return 1; /* stop: one match is enough to know */
 }
 
 const char *secrets_init(void)
 {
     pthread_once(&db_once, compile_db);
-    return db ? NULL : db_error;
+    return quick_db ? NULL : db_error;
 }
 
 typedef struct rule_hits {
@@ -311,8 +339,25 @@ ms_status secrets_scan(ms_report *report, const char *location, const uint8_t *d
     if (secrets_init())
         return MS_INTERNAL;
     hs_scratch_t *scratch = NULL;
-    if (hs_alloc_scratch(db, &scratch) != HS_SUCCESS)
+    if (hs_alloc_scratch(quick_db, &scratch) != HS_SUCCESS)
         return MS_NOMEM;
+    bool any = false;
+    const size_t block = (size_t)1 << 30, overlap = 4096;
+    for (size_t off = 0; off < len && !any; off += block - overlap) {
+        size_t n = len - off < block ? len - off : block;
+        hs_scan(quick_db, (const char *)data + off, (unsigned)n, 0, scratch, on_any, &any);
+        if (off + n >= len)
+            break;
+    }
+    if (!any) {
+        hs_free_scratch(scratch);
+        return MS_OK;
+    }
+    pthread_once(&som_once, compile_som_db);
+    if (!db || hs_alloc_scratch(db, &scratch) != HS_SUCCESS) {
+        hs_free_scratch(scratch);
+        return db ? MS_NOMEM : MS_INTERNAL;
+    }
     match_ctx *m = calloc(1, sizeof(*m));
     if (!m) {
         hs_free_scratch(scratch);
@@ -322,7 +367,6 @@ ms_status secrets_scan(ms_report *report, const char *location, const uint8_t *d
     m->len = len;
     m->vocabulary = looks_like_vocabulary(location, data, len);
     /* Hyperscan takes 32-bit lengths: scan in overlapping 1 GiB blocks */
-    const size_t block = (size_t)1 << 30, overlap = 4096;
     for (size_t off = 0; off < len; off += block - overlap) {
         size_t n = len - off < block ? len - off : block;
         m->data = data + off;

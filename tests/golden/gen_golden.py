@@ -318,3 +318,8 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+# tests/golden/remote-code/model is not generated here: it is a copy of
+# tests/fixtures/pycode/repos/malicious-remote-code (made by
+# tests/fixtures/pycode/generate.py) plus its notebooks/curl-pipe-sh.ipynb,
+# scanned end to end through the command line.

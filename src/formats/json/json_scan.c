@@ -20,6 +20,8 @@
  * and a README starting with '[' raises nothing.
  */
 #include "json_scan.h"
+#include "../../repo/pyscan.h"
+#include "../../repo/remote_code.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +135,16 @@ ms_status jsonfile_scan(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
     json_t *doc = jsonfile_parse(data, len, NULL);
     if (!doc) /* not JSON after all: a template starting with "{%" or "{{", or text */
         return template_text_scan(ctx, data, len);
+    /* configs that make loaders fetch or run code, and notebooks' code cells */
+    ms_status st = remote_code_scan_json(ctx, doc, ctx->root);
+    if (st == MS_OK && notebook_probe_json(doc)) {
+        ctx->format_detail = ctx->depth == 0 ? "notebook" : NULL;
+        st = notebook_scan(ctx, doc);
+    }
+    if (st == MS_NOMEM) {
+        json_decref(doc);
+        return st;
+    }
     const json_t *ct = json_is_object(doc) ? json_object_get(doc, "chat_template") : NULL;
     if (json_is_string(ct)) {
         check_template(ctx, "chat_template", ct);

@@ -1148,6 +1148,8 @@ ms_status pickle_scan(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
     analysis_report(&an, true);
     /* credentials in string constants (not in legacy raw storages) */
     secrets_scan(ctx->report, ctx->location, data, an.text_end, "the pickle's string constants");
+    if (data == ctx->mapping)
+        ms_release_pages(data, an.text_end); /* keep the scan's memory flat */
     ms_status st = an.failed_nomem ? MS_NOMEM : MS_OK;
     analysis_free(&an);
     return st;
@@ -1223,7 +1225,7 @@ char *ms_pickle_explain(const uint8_t *data, size_t len, const ms_limits *limits
     ms_budget budget;
     memset(&budget, 0, sizeof(budget));
     clock_gettime(CLOCK_MONOTONIC, &budget.start);
-    ms_scan_ctx ctx = {scratch, limits, "input", 0, &budget, NULL, NULL};
+    ms_scan_ctx ctx = {scratch, limits, "input", 0, &budget, NULL, NULL, NULL};
     if (!scratch || !analysis_init(&es.an, &ctx, "input", data, len, 0)) {
         ms_report_free(scratch);
         analysis_free(&es.an);
