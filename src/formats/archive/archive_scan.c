@@ -1046,7 +1046,7 @@ ms_status archive_scan_lz4(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
 /* The legacy .lzma ("LZMA alone") header, what Python's lzma module writes
  * with FORMAT_ALONE (joblib compress='lzma'): a properties byte
  * (lc + lp*9 + pb*45 < 225, 0x5d for the defaults), a 32-bit dictionary size
- * that is 2^n or 2^n + 2^(n-1), and a 64-bit uncompressed size that is
+ * that is 2^n or 2^n + 2^(n-1) (up to 256 MiB), and a 64-bit uncompressed size that is
  * either unknown (all ones) or plausible. */
 bool archive_probe_lzma(const uint8_t *data, size_t len)
 {
@@ -1055,7 +1055,10 @@ bool archive_probe_lzma(const uint8_t *data, size_t len)
     uint32_t dict = (uint32_t)data[1] | ((uint32_t)data[2] << 8) | ((uint32_t)data[3] << 16) |
                     ((uint32_t)data[4] << 24);
     bool dict_ok = false;
-    for (int n = 12; n < 32 && !dict_ok; n++)
+    /* at most 256 MiB: liblzma allocates the whole dictionary up front, and
+     * libarchive sets no memory limit for this format (xz -9 uses 64 MiB);
+     * a larger claim is left to the unrecognised-binary report */
+    for (int n = 12; n <= 28 && !dict_ok; n++)
         dict_ok = dict == (1u << n) || dict == (1u << n) + (1u << (n - 1));
     if (!dict_ok)
         return false;
