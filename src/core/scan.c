@@ -151,7 +151,8 @@ static ms_status dispatch(ms_scan_ctx *ctx, const uint8_t *data, size_t len,
     static const char *const text_formats[] = {"text", "json", "python", "notebook"};
     for (size_t i = 0; i < sizeof(text_formats) / sizeof(text_formats[0]); i++)
         if (strcmp(fmt->name, text_formats[i]) == 0)
-            secrets_scan(ctx->report, ctx->location, data, len, "the file's text");
+            (data == ctx->mapping ? secrets_scan_mapped : secrets_scan)(
+                ctx->report, ctx->location, data, len, "the file's text");
     ms_status st = MS_OK;
     if (fmt->scan)
         st = fmt->scan(ctx, data, len);

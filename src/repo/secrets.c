@@ -154,6 +154,7 @@ typedef struct match_ctx {
     const uint8_t *data; /* the block being scanned */
     size_t len;
     uint64_t base;       /* offset of the block in the whole buffer */
+    uint64_t dup_end;    /* matches ending by here were seen in the previous block */
     bool vocabulary;
     rule_hits hits[NRULES];
     uint64_t last_end[NRULES];
@@ -244,6 +245,8 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
     match_ctx *m = ud;
     if (id >= NRULES || to > m->len || from >= to)
         return 0;
+    if (m->base + to <= m->dup_end)
+        return 0; /* inside the overlap with the previous block: counted there */
     if (m->vocabulary && rules[id].cls != CLASS_CREDENTIAL)
         return 0;
     /* "user:password@host" is a password in a URL, not an e-mail address */
@@ -331,8 +334,8 @@ static bool may_hold_secret(const uint8_t *data, size_t len)
     return false;
 }
 
-ms_status secrets_scan(ms_report *report, const char *location, const uint8_t *data,
-                       size_t len, const char *origin)
+static ms_status scan_impl(ms_report *report, const char *location, const uint8_t *data,
+                           size_t len, const char *origin, bool mapped)
 {
     if (len == 0 || !may_hold_secret(data, len))
         return MS_OK;
@@ -342,10 +345,15 @@ ms_status secrets_scan(ms_report *report, const char *location, const uint8_t *d
     if (hs_alloc_scratch(quick_db, &scratch) != HS_SUCCESS)
         return MS_NOMEM;
     bool any = false;
-    const size_t block = (size_t)1 << 30, overlap = 4096;
+    /* Hyperscan takes 32-bit lengths: overlapping blocks of 1 GiB, or of
+     * 16 MiB over a file mapping, whose pages are released behind so that
+     * memory does not grow with the file */
+    const size_t block = mapped ? (size_t)16 << 20 : (size_t)1 << 30, overlap = 4096;
     for (size_t off = 0; off < len && !any; off += block - overlap) {
         size_t n = len - off < block ? len - off : block;
         hs_scan(quick_db, (const char *)data + off, (unsigned)n, 0, scratch, on_any, &any);
+        if (mapped && off > overlap)
+            ms_release_pages(data, off - overlap);
         if (off + n >= len)
             break;
     }
@@ -366,13 +374,15 @@ ms_status secrets_scan(ms_report *report, const char *location, const uint8_t *d
     m->data = data;
     m->len = len;
     m->vocabulary = looks_like_vocabulary(location, data, len);
-    /* Hyperscan takes 32-bit lengths: scan in overlapping 1 GiB blocks */
     for (size_t off = 0; off < len; off += block - overlap) {
         size_t n = len - off < block ? len - off : block;
         m->data = data + off;
         m->len = n;
         m->base = off;
+        m->dup_end = off ? off + overlap : 0;
         hs_error_t rc = hs_scan(db, (const char *)data + off, (unsigned)n, 0, scratch, on_match, m);
+        if (mapped && off > overlap)
+            ms_release_pages(data, off - overlap);
         if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED)
             break;
         if (off + n >= len)
@@ -399,4 +409,18 @@ ms_status secrets_scan(ms_report *report, const char *location, const uint8_t *d
     }
     free(m);
     return MS_OK;
+}
+
+ms_status secrets_scan(ms_report *report, const char *location, const uint8_t *data,
+                       size_t len, const char *origin)
+{
+    return scan_impl(report, location, data, len, origin, false);
+}
+
+ms_status secrets_scan_mapped(ms_report *report, const char *location, const uint8_t *data,
+                              size_t len, const char *origin)
+{
+    ms_status st = scan_impl(report, location, data, len, origin, true);
+    ms_release_pages(data, len);
+    return st;
 }

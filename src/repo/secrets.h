@@ -16,4 +16,9 @@ const char *secrets_init(void);
 ms_status secrets_scan(ms_report *report, const char *location, const uint8_t *data,
                        size_t len, const char *origin);
 
+/* The same over a read-only file mapping: scanned in 16 MiB blocks whose
+ * pages are released behind, so memory does not grow with the file. */
+ms_status secrets_scan_mapped(ms_report *report, const char *location, const uint8_t *data,
+                              size_t len, const char *origin);
+
 #endif

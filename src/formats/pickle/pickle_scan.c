@@ -1147,9 +1147,12 @@ ms_status pickle_scan(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
     analyse_streams(&an);
     analysis_report(&an, true);
     /* credentials in string constants (not in legacy raw storages) */
-    secrets_scan(ctx->report, ctx->location, data, an.text_end, "the pickle's string constants");
-    if (data == ctx->mapping)
-        ms_release_pages(data, an.text_end); /* keep the scan's memory flat */
+    if (data == ctx->mapping) /* keep the scan's memory flat */
+        secrets_scan_mapped(ctx->report, ctx->location, data, an.text_end,
+                            "the pickle's string constants");
+    else
+        secrets_scan(ctx->report, ctx->location, data, an.text_end,
+                     "the pickle's string constants");
     ms_status st = an.failed_nomem ? MS_NOMEM : MS_OK;
     analysis_free(&an);
     return st;
