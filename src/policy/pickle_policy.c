@@ -292,6 +292,13 @@ static const allow_entry allow[] = {
     {"torch.per_tensor_symmetric", 0, false},
     {"torch.per_channel_symmetric", 0, false},
     {"torch.per_channel_affine_float_qparams", 0, false},
+    /* TorchScript archives: list builders of the C++ unpickler */
+    {"torch.jit._pickle.build_intlist", 0, false},
+    {"torch.jit._pickle.build_doublelist", 0, false},
+    {"torch.jit._pickle.build_boollist", 0, false},
+    {"torch.jit._pickle.build_tensorlist", 0, false},
+    {"torch.jit._pickle.build_tensor_from_id", 0, false},
+    {"torch.jit._pickle.restore_type_tag", 0, false},
     /* joblib array wrappers (the arrays themselves follow inline) */
     {"joblib.numpy_pickle.NumpyArrayWrapper", 0, false},
     {"joblib.numpy_pickle_compat.NDArrayWrapper", 0, false},
@@ -460,6 +467,15 @@ pickle_class pickle_policy_classify(const char *module, const char *name)
             c.reason = "on the safe list";
             return c;
         }
+    }
+    /* __torch__.* names a class TorchScript compiled from the archive's own
+     * code/ (analysed separately); torch.load's C++ unpickler resolves it
+     * there, and Python has no such module. Native torch.classes are not
+     * covered. */
+    if (covers("__torch__", mod) && !covers("__torch__.torch.classes", path)) {
+        c.verdict = PICKLE_SAFE;
+        c.reason = "a TorchScript class compiled from the archive's code";
+        return c;
     }
     if (strcmp(mod, "torch") == 0 && !dotted) {
         for (size_t i = 0; i < sizeof(torch_names) / sizeof(torch_names[0]); i++) {
