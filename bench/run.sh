@@ -7,6 +7,8 @@
 # Knobs (environment):
 #   MODEL_SCANNER      scanner binary            (default ./build/model-scanner)
 #   BENCH_DIR          cache dir for the files   (default /tmp/model-scanner-bench)
+#   BENCH_CKPT_MB      size of the PyTorch checkpoint cases (default 2048; needs python3-torch)
+#   BENCH_SKIP_CKPT    1 to skip the checkpoint cases
 #   BENCH_SIZE_MB      size of the big files     (default 256; MB = MiB)
 #   BENCH_SMALL_MB     size of the small memo-free file (default BENCH_SIZE_MB/8)
 #   BENCH_RUNS         scanner runs per case, best taken (default 3)
@@ -155,6 +157,27 @@ scan_sec=$c_sec scan_rss=$c_rss
 scanner_case "scanner (sha256 on)"            "$f_memo"   1
 scanner_case "scanner --no-hash, memo-free"   "$f_nomemo" 0
 scanner_case "scanner --no-hash, memo-free"   "$f_small"  0
+
+# --- PyTorch checkpoints: time must not grow with the weights without hashing
+ckpt_mb=${BENCH_CKPT_MB:-2048}
+if [[ ${BENCH_SKIP_CKPT:-0} == 1 ]]; then
+    notes+=("checkpoint cases skipped (BENCH_SKIP_CKPT=1)")
+elif ! "$py" -c "import torch" 2>/dev/null; then
+    notes+=("checkpoint cases skipped: $py cannot import torch (apt-get install python3-torch)")
+else
+    echo "bench: PyTorch checkpoints of ${ckpt_mb} MB and 16 MB (zip and legacy) ..." >&2
+    "$py" "$here/gen_checkpoint.py" "$dir" "$ckpt_mb" >&2
+    "$py" "$here/gen_checkpoint.py" "$dir" 16 >&2
+    for kind in zip legacy; do
+        big=$dir/ckpt-$kind-${ckpt_mb}M.pt small=$dir/ckpt-$kind-16M.pt
+        scanner_case "checkpoint $kind --no-hash"     "$big"   0
+        scanner_case "checkpoint $kind --no-hash"     "$small" 0
+        scanner_case "checkpoint $kind (sha256 on)"   "$big"   1
+    done
+    # the machine's SHA-256 speed (OpenSSL, as the scanner uses), for the hashing rows
+    measure sha openssl dgst -sha256 "$dir/ckpt-zip-${ckpt_mb}M.pt"
+    rows+=("openssl dgst -sha256 (reference)|$(stat -c %s "$dir/ckpt-zip-${ckpt_mb}M.pt")|$m_sec|$m_rss")
+fi
 
 py_sec="" py_rss=""
 if [[ $skip_py == 1 ]]; then
