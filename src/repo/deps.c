@@ -1507,23 +1507,6 @@ typedef struct match {
     size_t cluster;
 } match;
 
-static bool same_advisory(const osv_record *a, const osv_record *b)
-{
-    if (strcasecmp(a->id, b->id) == 0)
-        return true;
-    for (size_t i = 0; i < a->naliases; i++) {
-        if (strcasecmp(a->aliases[i], b->id) == 0)
-            return true;
-        for (size_t j = 0; j < b->naliases; j++)
-            if (strcasecmp(a->aliases[i], b->aliases[j]) == 0)
-                return true;
-    }
-    for (size_t j = 0; j < b->naliases; j++)
-        if (strcasecmp(b->aliases[j], a->id) == 0)
-            return true;
-    return false;
-}
-
 static size_t find_root(size_t *parent, size_t i)
 {
     while (parent[i] != i)
@@ -1690,7 +1673,7 @@ static ms_status report_group(ms_scan_ctx *ctx, const sort_item *g, size_t ng, c
         parent[i] = i;
     for (size_t i = 0; i < nm; i++)
         for (size_t j = i + 1; j < nm; j++)
-            if (same_advisory(m[i].rec, m[j].rec))
+            if (osv_same_advisory(m[i].rec, m[j].rec))
                 parent[find_root(parent, j)] = find_root(parent, i);
     for (size_t i = 0; i < nm; i++)
         m[i].cluster = find_root(parent, i);

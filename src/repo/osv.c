@@ -569,7 +569,7 @@ static char *record_summary(const json_t *doc)
     return out;
 }
 
-static bool ids_overlap(const osv_record *a, const osv_record *b)
+bool osv_same_advisory(const osv_record *a, const osv_record *b)
 {
     if (strcasecmp(a->id, b->id) == 0)
         return true;
@@ -605,7 +605,7 @@ static void resolve_superseded(osv_db *db)
             continue;
         for (size_t j = 0; j < db->n && !b->superseded; j++) {
             const osv_record *l = &db->records[j];
-            if (l->builtin || !ids_overlap(b, l))
+            if (l->builtin || !osv_same_advisory(b, l))
                 continue;
             for (size_t k = 0; k < b->naffected; k++)
                 if (has_data_for(l, b->affected[k].package))

@@ -173,4 +173,8 @@ typedef struct osv_builtin_advisory {
 } osv_builtin_advisory;
 const osv_builtin_advisory *osv_builtin_table(size_t *count);
 
+/* True when two records describe the same advisory: their ids or aliases
+ * meet (PYSEC-... and its CVE, the per-distribution tensorflow records). */
+bool osv_same_advisory(const osv_record *a, const osv_record *b);
+
 #endif
