@@ -148,7 +148,7 @@ static ms_status dispatch(ms_scan_ctx *ctx, const uint8_t *data, size_t len,
     const ms_format *fmt = ms_detect_format(data, len);
     *fmt_out = fmt;
     /* every text file is searched for credentials and personal data */
-    static const char *const text_formats[] = {"text", "json", "python", "notebook"};
+    static const char *const text_formats[] = {"text", "json", "python"}; /* notebooks are json */
     for (size_t i = 0; i < sizeof(text_formats) / sizeof(text_formats[0]); i++)
         if (strcmp(fmt->name, text_formats[i]) == 0)
             (data == ctx->mapping ? secrets_scan_mapped : secrets_scan)(

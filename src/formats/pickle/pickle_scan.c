@@ -199,11 +199,10 @@ static bool arg_bytes(const pickle_value *args, size_t i, const uint8_t **p, siz
     const pickle_value *a = pickle_value_item(args, i);
     if (!a)
         return false;
-    /* io.BytesIO(b'...') hands the same bytes to a loader */
+    /* a wrapper call such as io.BytesIO(b'...') hands its first argument to
+     * the loader: whatever the wrapper, that argument is what gets analysed */
     if (a->kind == PK_CALL) {
-        const pickle_value *c = &a->u.o->u.call.callable;
         const pickle_value *inner = pickle_value_item(&a->u.o->u.call.args, 0);
-        (void)c;
         if (inner)
             a = inner;
     }
