@@ -90,6 +90,11 @@ typedef struct ms_finding {
     char *description;          /* owned */
     const char *recommendation; /* static */
     json_t *details;            /* owned reference, an object */
+    /* Set by a policy suppression (src/core/policy.c): the finding stays in
+     * the report, shown as suppressed, and no longer counts for --fail-on. */
+    bool suppressed;
+    char *suppress_reason;  /* owned, NULL unless suppressed */
+    char *suppress_expires; /* owned, "YYYY-MM-DD" or NULL */
 } ms_finding;
 
 typedef struct ms_file_entry {
@@ -109,6 +114,11 @@ typedef struct ms_report {
     size_t nfiles, files_cap;
     uint64_t files_scanned;
     uint64_t bytes_scanned;
+    /* Facts for bills of materials (CycloneDX), owned references or NULL:
+     * dependencies: array of {"name","version","source"} found in the repo;
+     * model_card: object of the model card's front-matter facts. */
+    json_t *dependencies;
+    json_t *model_card;
 } ms_report;
 
 /* Scans opts->model_path. On MS_OK *out is a report the caller frees with

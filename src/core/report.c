@@ -87,7 +87,11 @@ void ms_report_free(ms_report *r)
         free(r->findings[i].location);
         free(r->findings[i].description);
         json_decref(r->findings[i].details);
+        free(r->findings[i].suppress_reason);
+        free(r->findings[i].suppress_expires);
     }
+    json_decref(r->dependencies);
+    json_decref(r->model_card);
     for (size_t i = 0; i < r->nfiles; i++)
         free(r->files[i].path);
     free(r->findings);
@@ -124,6 +128,9 @@ bool ms_report_addv(ms_report *r, const char *rule_id, const char *location, jso
     f->location = strdup(location);
     f->description = ms_strbuf_take(&sb);
     f->details = details ? details : json_object();
+    f->suppressed = false;
+    f->suppress_reason = NULL;
+    f->suppress_expires = NULL;
     ms_sanitize_text(f->location);
     ms_sanitize_text(f->description);
     if (!f->location || !f->description || !f->details) {
