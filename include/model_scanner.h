@@ -71,6 +71,18 @@ typedef struct ms_limits {
 
 void ms_limits_default(ms_limits *limits);
 
+/* A policy file (docs/policy.md), loaded by ms_policy_load(). Opaque. */
+typedef struct ms_policy ms_policy;
+
+/* Progress of a scan, for a front end that shows it. Totals are known once
+ * the folder has been walked, before the first file is analysed. */
+typedef struct ms_progress {
+    uint64_t files_done, files_total;
+    uint64_t bytes_done, bytes_total;
+    const char *current; /* the file most recently started (valid during the call) */
+} ms_progress;
+typedef void (*ms_progress_fn)(void *user, const ms_progress *progress);
+
 typedef struct ms_options {
     const char *model_path; /* directory or single file */
     ms_limits limits;
@@ -78,6 +90,12 @@ typedef struct ms_options {
     const char *manifest_path; /* sha256sum-format manifest to check files against */
     bool all_snapshots;        /* Hugging Face cache entry: every snapshot, not refs/main */
     const char *advisories_path; /* OSV advisories (folder or zip) besides the built-in set */
+    unsigned jobs;             /* files analysed in parallel; 0 or 1: serially */
+    const char *const *excludes; /* glob patterns of paths not to scan (docs/policy.md) */
+    size_t nexcludes;
+    const ms_policy *policy;   /* extra pickle allow/deny, overrides, suppressions; or NULL */
+    ms_progress_fn progress;   /* called from the scanning threads, serialised; or NULL */
+    void *progress_user;
 } ms_options;
 
 void ms_options_default(ms_options *opts);
@@ -119,6 +137,7 @@ typedef struct ms_report {
      * model_card: object of the model card's front-matter facts. */
     json_t *dependencies;
     json_t *model_card;
+    uint64_t hidden_below_min; /* findings removed by ms_report_filter() */
 } ms_report;
 
 /* Scans opts->model_path. On MS_OK *out is a report the caller frees with
@@ -135,6 +154,30 @@ MS_WARN_UNUSED ms_status ms_scan_buffer(ms_report *report, const ms_limits *limi
  * why into err. */
 bool ms_manifest_validate(const char *path, char *err, size_t errsz);
 
+/* Policy files (src/policy/policy_file.c). ms_policy_load returns NULL on
+ * failure with "LINE:COLUMN: why" (or why alone) in err. The accessors return
+ * false when the policy does not set the value. */
+ms_policy *ms_policy_load(const char *path, char *err, size_t errsz);
+void ms_policy_free(ms_policy *policy);
+bool ms_policy_fail_on(const ms_policy *policy, ms_severity *out);
+bool ms_policy_min_severity(const ms_policy *policy, ms_severity *out);
+/* Tightens or loosens `limits` with the policy's limits section. */
+void ms_policy_apply_limits(const ms_policy *policy, ms_limits *limits);
+/* The policy's exclude globs (owned by the policy). */
+const char *const *ms_policy_excludes(const ms_policy *policy, size_t *count);
+/* Applies severity overrides and suppressions (with expiry checked against
+ * `now`) to a report; ms_scan calls it when opts->policy is set. */
+void ms_policy_apply(const ms_policy *policy, ms_report *report, time_t now);
+
+/* True when `path` (relative to the model root) matches one of the globs:
+ * a glob matches the whole relative path, any trailing part of it that
+ * starts after a '/', or a leading directory ("docs" excludes docs/a/b). */
+bool ms_path_excluded(const char *path, const char *const *globs, size_t n);
+
+/* Removes findings below `min` from a report (for display). Returns how many
+ * were removed. */
+size_t ms_report_filter(ms_report *report, ms_severity min);
+
 ms_report *ms_report_new(const char *model_path);
 void ms_report_free(ms_report *report);
 /* Sorts findings (severity, location, rule id) and files (path). */
@@ -147,6 +190,15 @@ const char *ms_status_name(ms_status status);
 
 /* The report as the JSON document of docs/report-format.md. New reference. */
 json_t *ms_report_to_json(const ms_report *report);
+/* Reports as one SARIF 2.1.0 log for GitHub code scanning, one run per
+ * report (docs/report-format.md, "SARIF"). New reference, NULL on
+ * allocation failure. */
+json_t *ms_report_to_sarif(const ms_report *const *reports, size_t n);
+/* The report as a CycloneDX 1.6 bill of materials of the model: files,
+ * packages from report->dependencies, model card facts, findings as
+ * vulnerabilities (docs/report-format.md, "CycloneDX"). New reference, NULL
+ * on allocation failure. */
+json_t *ms_report_to_cyclonedx(const ms_report *report);
 /* The report as text for people; colour escapes when `colour`. Caller frees. */
 char *ms_report_to_text(const ms_report *report, bool colour);
 

@@ -9,8 +9,10 @@ packages=(
     build-essential meson ninja-build pkg-config
     libjansson-dev libssl-dev zlib1g-dev libyaml-dev libhyperscan-dev
     libhdf5-dev libarchive-dev
-    python3 bsdutils time
+    python3 bsdutils time git pre-commit groff-base
 )
+# validating SARIF and CycloneDX reports (tests/test_sarif_cyclonedx.py)
+packages+=(python3-jsonschema nodejs)
 if [ "${1:-}" = "--fuzz" ]; then
     packages+=(clang libclang-rt-dev)
 fi
@@ -21,7 +23,9 @@ for p in "${packages[@]}"; do
         missing+=("$p")
     fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# the SARIF and CycloneDX schemas the tests validate against (npm, pinned)
+fetch_schemas() { "$(dirname "$0")/../tests/schemas/fetch.sh"; }
+[ ${#missing[@]} -eq 0 ] && { fetch_schemas; exit 0; }
 
 echo "install-deps: installing ${missing[*]}" >&2
 sudo=""
@@ -35,3 +39,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fetch_schemas

@@ -44,6 +44,25 @@ def main():
     for flag in sorted(set(re.findall(r"(--[a-z][a-z-]+)", help_text))):
         check(flag in readme, f"README.md documents {flag}")
 
+    # the man page says what --help says: the same flags, the same subcommands
+    man_path = os.path.join(root, "docs", "model-scanner.1")
+    man = open(man_path).read().replace("\\-", "-")
+    help_flags = set(re.findall(r"(--[a-z][a-z-]+)", help_text))
+    man_flags = set(re.findall(r"(--[a-z][a-z-]+)", man))
+    for flag in sorted(help_flags):
+        check(flag in man_flags, f"docs/model-scanner.1 documents {flag}")
+    for flag in sorted(man_flags - help_flags):
+        check(False, f"docs/model-scanner.1 names {flag}, which --help does not list")
+    subcommands = re.findall(r"^  ([a-z]+) [A-Z]+ ", help_text.split("Subcommands:")[1], re.M)
+    check(len(subcommands) >= 1, "--help lists subcommands")
+    for sub in subcommands:
+        check(re.search(r"^\.BI " + sub + r" ", man, re.M) is not None,
+              f"docs/model-scanner.1 documents the {sub} subcommand")
+    groff = subprocess.run(["groff", "-man", "-ww", "-z", man_path], capture_output=True,
+                           text=True)
+    check(groff.returncode == 0 and not groff.stderr.strip(),
+          f"docs/model-scanner.1 renders without warnings: {groff.stderr.strip()}")
+
     fmt = open(os.path.join(root, "docs", "report-format.md")).read()
     fixture = os.path.join(root, "tests", "fixtures", "pickle", "reduce-os-system-protocol-2.pkl")
     report = json.loads(

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Scans every fixture listed in a manifest (expected.json) one file at a time
 and checks the findings: every "must" entry matches a finding (type, severity,
-rule_id, and where given the resolved global and a description substring),
-no finding matches a "must_not" entry. Standard library only.
+rule_id, and where given the resolved global, a description substring and the
+exact location), no finding matches a "must_not" entry. Standard library only.
 
 usage: run_fixtures.py SCANNER FIXTURE_DIR [MANIFEST_NAME]   (default expected.json)
 """
@@ -21,6 +21,8 @@ def matches(finding, want):
     if "description_contains" in want and want["description_contains"] not in finding.get(
         "description", ""
     ):
+        return False
+    if "location" in want and finding.get("location") != want["location"]:
         return False
     return True
 

@@ -3,6 +3,8 @@
 <case>/model with the JSON output and compares it with <case>/expected.json
 after normalising what legitimately changes between runs (scan_timestamp,
 model_path, scanner version). With --update, writes expected.json instead.
+A <case>/args file adds command-line arguments; "{case}" in them stands for
+the case folder (e.g. "--manifest {case}/SHA256SUMS").
 
 usage: run_golden.py SCANNER GOLDEN_DIR [--update]
 """
@@ -31,7 +33,8 @@ def main():
         extra = []
         args_file = os.path.join(golden, case, "args")
         if os.path.exists(args_file):
-            extra = open(args_file).read().split()
+            extra = [a.replace("{case}", os.path.join(golden, case))
+                     for a in open(args_file).read().split()]
         proc = subprocess.run(
             [scanner, "--model-path", model, "--output-format", "json", "--quiet"] + extra,
             capture_output=True,

@@ -7,6 +7,11 @@ with a tampered blob (sha256-named and git-sha1-named), refs/main vs
 mismatch, missing, unlisted, malformed), git metadata and the model card
 license.
 
+The same behaviours that git can hold (an executable data file, a symlink
+out of the folder, an LFS pointer, a cache entry with a tampered blob, a
+manifest, a card with and without a license) are also committed golden cases:
+tests/golden/integrity-*, tests/golden/provenance-* (made by gen_golden.py).
+
 usage: test_integrity.py SCANNER
 """
 import hashlib

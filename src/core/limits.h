@@ -118,4 +118,12 @@
 /* Wall-clock seconds per top-level file. */
 #define MS_DEFAULT_SCAN_MAX_SECONDS 600U
 
+/* Threads analysing files (--jobs): more than this only adds memory (each
+ * thread can hold a large pickle memo) on any machine we expect. */
+#define MS_MAX_JOBS 256U
+
+/* A policy file is a short hand-written YAML document. */
+#define MS_POLICY_MAX_BYTES (1U << 20)
+#define MS_POLICY_MAX_ENTRIES 10000U
+
 #endif

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fnmatch.h>
 
 #include "scan_ctx.h"
 #include "../util/strbuf.h"
@@ -202,4 +203,124 @@ void ms_report_finish(ms_report *r)
         qsort(r->findings, r->nfindings, sizeof(*r->findings), finding_cmp);
     if (r->nfiles > 1)
         qsort(r->files, r->nfiles, sizeof(*r->files), file_cmp);
+}
+
+bool ms_report_absorb(ms_report *r, ms_report *from)
+{
+    if (from->nfindings) {
+        size_t need = r->nfindings + from->nfindings;
+        if (need > r->findings_cap) {
+            size_t cap = r->findings_cap ? r->findings_cap : 16;
+            while (cap < need)
+                cap *= 2;
+            ms_finding *f = realloc(r->findings, cap * sizeof(*f));
+            if (!f)
+                return false;
+            r->findings = f;
+            r->findings_cap = cap;
+        }
+    }
+    if (from->nfiles) {
+        size_t need = r->nfiles + from->nfiles;
+        if (need > r->files_cap) {
+            size_t cap = r->files_cap ? r->files_cap : 16;
+            while (cap < need)
+                cap *= 2;
+            ms_file_entry *f = realloc(r->files, cap * sizeof(*f));
+            if (!f)
+                return false;
+            r->files = f;
+            r->files_cap = cap;
+        }
+    }
+    if (from->nfindings)
+        memcpy(r->findings + r->nfindings, from->findings,
+               from->nfindings * sizeof(*from->findings));
+    r->nfindings += from->nfindings;
+    from->nfindings = 0;
+    if (from->nfiles)
+        memcpy(r->files + r->nfiles, from->files, from->nfiles * sizeof(*from->files));
+    r->nfiles += from->nfiles;
+    from->nfiles = 0;
+    r->files_scanned += from->files_scanned;
+    r->bytes_scanned += from->bytes_scanned;
+    return true;
+}
+
+size_t ms_report_filter(ms_report *r, ms_severity min)
+{
+    size_t kept = 0, removed = 0;
+    for (size_t i = 0; i < r->nfindings; i++) {
+        ms_finding *f = &r->findings[i];
+        if (f->severity < min) {
+            free(f->location);
+            free(f->description);
+            json_decref(f->details);
+            free(f->suppress_reason);
+            free(f->suppress_expires);
+            removed++;
+            continue;
+        }
+        r->findings[kept++] = *f;
+    }
+    r->nfindings = kept;
+    r->hidden_below_min += removed;
+    return removed;
+}
+
+/* fnmatch() with '*' stopping at '/', tried on the whole path and its leading
+ * directories, and, unless the glob is anchored with a leading '/', on every
+ * trailing part of the path that starts after a '/'. */
+static bool glob_matches(const char *glob, const char *path)
+{
+    bool anchored = glob[0] == '/';
+    const char *p = anchored ? glob + 1 : glob;
+    /* "**" adds nothing to these rules: a leading "**" + "/" and a trailing
+     * "/" + "**" are dropped, "**" alone matches everything */
+    while (strncmp(p, "**/", 3) == 0) {
+        p += 3;
+        anchored = false;
+    }
+    char g[1024];
+    size_t n = strlen(p);
+    if (n >= sizeof(g))
+        return false;
+    memcpy(g, p, n + 1);
+    while (n >= 3 && strcmp(g + n - 3, "/**") == 0)
+        g[n -= 3] = '\0';
+    while (n > 1 && g[n - 1] == '/')
+        g[--n] = '\0';
+    if (strcmp(g, "**") == 0 || strcmp(g, "*") == 0)
+        return true;
+    if (!*g)
+        return false;
+    char buf[4096];
+    for (const char *s = path;;) {
+        size_t sl = strlen(s);
+        if (sl >= sizeof(buf))
+            return false;
+        memcpy(buf, s, sl + 1);
+        for (;;) {
+            if (fnmatch(g, buf, FNM_PATHNAME) == 0)
+                return true;
+            char *slash = strrchr(buf, '/');
+            if (!slash)
+                break;
+            *slash = '\0';
+        }
+        if (anchored)
+            return false;
+        const char *next = strchr(s, '/');
+        if (!next)
+            return false;
+        s = next + 1;
+    }
+}
+
+bool ms_path_excluded(const char *path, const char *const *globs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (globs[i] && glob_matches(globs[i], path))
+            return true;
+    return false;
 }

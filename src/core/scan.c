@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -59,6 +60,7 @@ void ms_options_default(ms_options *opts)
     memset(opts, 0, sizeof(*opts));
     ms_limits_default(&opts->limits);
     opts->hash_files = true;
+    opts->jobs = 1;
 }
 
 void ms_release_pages(const uint8_t *base, size_t len)
@@ -113,8 +115,8 @@ static bool collect_onnx_meta(void *ud, const uint8_t *key, size_t key_len, cons
 }
 
 /* Text that model files carry as metadata goes through the secrets check:
- * safetensors __metadata__ and ONNX metadata_props (GGUF strings and pickle
- * string constants are checked by their analysers). */
+ * safetensors __metadata__ and ONNX metadata_props (GGUF strings, key by key,
+ * and pickle string constants are checked by their analysers). */
 static void metadata_secrets(ms_scan_ctx *ctx, const ms_format *fmt, const uint8_t *data,
                              size_t len)
 {
@@ -170,12 +172,14 @@ static ms_status dispatch(ms_scan_ctx *ctx, const uint8_t *data, size_t len,
 }
 
 static ms_status scan_buffer(ms_report *report, const ms_limits *limits, const char *name,
-                             const uint8_t *data, size_t len, bool mapped, const char *root)
+                             const uint8_t *data, size_t len, bool mapped, const char *root,
+                             const ms_policy *policy)
 {
     ms_budget budget;
     memset(&budget, 0, sizeof(budget));
     clock_gettime(CLOCK_MONOTONIC, &budget.start);
-    ms_scan_ctx ctx = {report, limits, name, 0, &budget, mapped ? data : NULL, NULL, root};
+    ms_scan_ctx ctx = {report, limits, name,  0,   &budget,
+                       mapped ? data : NULL, NULL, root, policy};
     const ms_format *fmt;
     ms_status st = dispatch(&ctx, data, len, &fmt);
     ms_file_entry *e =
@@ -189,6 +193,12 @@ static ms_status scan_buffer(ms_report *report, const ms_limits *limits, const c
 
 ms_status ms_scan_member(ms_scan_ctx *parent, const char *member, const uint8_t *data,
                          size_t len)
+{
+    return ms_scan_member_with(parent, member, data, len, NULL);
+}
+
+ms_status ms_scan_member_with(ms_scan_ctx *parent, const char *member, const uint8_t *data,
+                              size_t len, ms_scan_fn scan)
 {
     const ms_limits *lim = parent->limits;
     char *loc = ms_strdup_printf("%s!%s", parent->location, member);
@@ -222,7 +232,7 @@ ms_status ms_scan_member(ms_scan_ctx *parent, const char *member, const uint8_t 
     child.mapping = NULL;
     child.format_detail = NULL;
     const ms_format *fmt;
-    st = dispatch(&child, data, len, &fmt);
+    st = scan ? scan(&child, data, len) : dispatch(&child, data, len, &fmt);
     free(loc);
     return st;
 }
@@ -272,8 +282,17 @@ bool ms_budget_time_left(ms_scan_ctx *ctx)
 ms_status ms_scan_buffer(ms_report *report, const ms_limits *limits, const char *name,
                          const uint8_t *data, size_t len)
 {
-    return scan_buffer(report, limits, name, data, len, false, NULL);
+    return scan_buffer(report, limits, name, data, len, false, NULL, NULL);
 }
+
+/* One file found by the walk, analysed later (possibly on another thread). */
+typedef struct work_item {
+    char *rel;      /* path relative to the model root, as reported */
+    char *path;     /* absolute path to open */
+    char *real;     /* the resolved target when reached through a link, else NULL */
+    struct stat st; /* what the walk saw; the file opened later must be the same */
+    ms_report *out; /* the item's own findings and file entry */
+} work_item;
 
 typedef struct walker {
     const ms_options *opts;
@@ -282,15 +301,22 @@ typedef struct walker {
     char contain_real[PATH_MAX]; /* where symbolic links may point: the model
                                   * folder, or the whole Hugging Face cache entry */
     char blobs_real[PATH_MAX];   /* <cache entry>/blobs, or "" */
+    char walked[PATH_MAX];       /* the folder walk_root() walked: what analysers
+                                  * see as the model folder on disk */
     uint32_t files_seen;
     bool limit_reported;
     bool hash_all; /* a manifest needs every file's sha256 */
+    bool nomem;    /* the work list could not grow */
+    work_item *items;
+    size_t nitems, items_cap;
+    json_t *excluded; /* paths left out by --exclude, capped */
+    uint64_t nexcluded;
 } walker;
 
 /* `real` is the resolved path when the file was reached through a link. */
-static void scan_fd(walker *w, int fd, const char *rel, const struct stat *st, const char *real)
+static void scan_fd(const walker *w, ms_report *r, int fd, const char *rel, const struct stat *st,
+                    const char *real)
 {
-    ms_report *r = w->report;
     const ms_limits *lim = &w->opts->limits;
     if ((uint64_t)st->st_size > lim->max_file_bytes) {
         ms_report_add(r, "SCAN-LIMIT", rel,
@@ -317,7 +343,8 @@ static void scan_fd(walker *w, int fd, const char *rel, const struct stat *st, c
         data = map;
     }
     size_t before = r->nfiles;
-    ms_status s = scan_buffer(r, lim, rel, data, len, map != NULL, w->root_real);
+    ms_status s = scan_buffer(r, lim, rel, data, len, map != NULL,
+                              w->walked[0] ? w->walked : w->root_real, w->opts->policy);
     if (s == MS_NOMEM)
         ms_report_add(r, "SCAN-LIMIT", rel, json_pack("{s:s}", "limit", "memory"),
                       "The analysis of this file ran out of memory and is incomplete.");
@@ -346,6 +373,47 @@ static bool inside_root(const walker *w, const char *real)
         return true;
     size_t n = strlen(w->contain_real);
     return strncmp(real, w->contain_real, n) == 0 && (real[n] == '\0' || real[n] == '/');
+}
+
+static bool excluded(walker *w, const char *rel)
+{
+    if (!ms_path_excluded(rel, w->opts->excludes, w->opts->nexcludes))
+        return false;
+    if (!w->excluded)
+        w->excluded = json_array();
+    if (w->excluded && json_array_size(w->excluded) < 100)
+        json_array_append_new(w->excluded, json_string(rel));
+    w->nexcluded++;
+    return true;
+}
+
+static void add_item(walker *w, const char *rel, const char *path, const char *real,
+                     const struct stat *st)
+{
+    if (w->nitems == w->items_cap) {
+        size_t cap = w->items_cap ? w->items_cap * 2 : 64;
+        work_item *n = realloc(w->items, cap * sizeof(*n));
+        if (!n) {
+            w->nomem = true;
+            return;
+        }
+        w->items = n;
+        w->items_cap = cap;
+    }
+    work_item *it = &w->items[w->nitems];
+    memset(it, 0, sizeof(*it));
+    it->rel = strdup(rel);
+    it->path = strdup(path);
+    it->real = real ? strdup(real) : NULL;
+    it->st = *st;
+    if (!it->rel || !it->path || (real && !it->real)) {
+        free(it->rel);
+        free(it->path);
+        free(it->real);
+        w->nomem = true;
+        return;
+    }
+    w->nitems++;
 }
 
 static void walk_dir(walker *w, int dirfd, const char *relprefix, unsigned depth);
@@ -378,17 +446,15 @@ static void visit(walker *w, int dirfd, const char *name, const char *rel, unsig
         /* a link to a file inside the folder: scan the content under the
          * link's own name; links to directories are not followed (the
          * directory is walked under its real name) */
-        int fd = open(real, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0)
-            return;
-        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-            scan_fd(w, fd, rel, &st, real);
-        close(fd);
+        if (stat(real, &st) == 0 && S_ISREG(st.st_mode) && !excluded(w, rel))
+            add_item(w, rel, real, real, &st);
         return;
     }
     if (S_ISDIR(st.st_mode)) {
         if (strcmp(name, ".git") == 0)
             return;
+        if (excluded(w, rel))
+            return; /* nothing below it is scanned */
         if (depth + 1 > w->opts->limits.walk_max_depth) {
             ms_report_add(r, "SCAN-LIMIT", rel, json_pack("{s:s}", "limit", "directory depth"),
                           "Directory nesting deeper than %u levels; its contents were not "
@@ -410,6 +476,8 @@ static void visit(walker *w, int dirfd, const char *name, const char *rel, unsig
     }
     if (!S_ISREG(st.st_mode))
         return; /* sockets, FIFOs, devices: not files a loader reads as a model */
+    if (excluded(w, rel))
+        return;
     if (w->files_seen++ >= w->opts->limits.walk_max_files) {
         if (!w->limit_reported)
             ms_report_add(r, "SCAN-LIMIT", "Model Repository",
@@ -419,15 +487,12 @@ static void visit(walker *w, int dirfd, const char *name, const char *rel, unsig
         w->limit_reported = true;
         return;
     }
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-        ms_report_add(r, "FILE-UNREADABLE", rel, json_pack("{s:s}", "error", strerror(errno)),
-                      "The file could not be opened (%s); it was not analysed.", strerror(errno));
-        ms_report_add_file(r, rel, (uint64_t)st.st_size, "unreadable");
-        return;
-    }
-    scan_fd(w, fd, rel, &st, NULL);
-    close(fd);
+    char *path = ms_strdup_printf("%s/%s", w->root_real, rel);
+    if (path)
+        add_item(w, rel, path, NULL, &st);
+    else
+        w->nomem = true;
+    free(path);
 }
 
 static void walk_dir(walker *w, int dirfd, const char *relprefix, unsigned depth)
@@ -520,9 +585,143 @@ static ms_status walk_root(walker *w, const char *dir, const char *prefix)
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return MS_IO;
+    snprintf(w->walked, sizeof(w->walked), "%s", dir);
     walk_dir(w, fd, prefix, 0);
     close(fd);
     return MS_OK;
+}
+
+/* The analysis of the files the walk found: each item into its own report,
+ * by `jobs` threads taking items in order, merged in item order afterwards,
+ * so that the report does not depend on the number of threads. */
+typedef struct pool {
+    walker *w;
+    pthread_mutex_t lock;
+    size_t next;
+    ms_progress progress;
+} pool;
+
+static void analyse_item(const walker *w, work_item *it)
+{
+    ms_report *r = it->out;
+    /* open what the walk saw, never what replaced it since: no link is
+     * followed here, and the inode must be the one that was checked */
+    int fd = open(it->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        int e = errno;
+        ms_report_add(r, "FILE-UNREADABLE", it->rel, json_pack("{s:s}", "error", strerror(e)),
+                      "The file could not be opened (%s); it was not analysed.", strerror(e));
+        ms_report_add_file(r, it->rel, (uint64_t)it->st.st_size, "unreadable");
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_dev != it->st.st_dev || st.st_ino != it->st.st_ino) {
+        ms_report_add(r, "FILE-UNREADABLE", it->rel, json_pack("{s:s}", "error", "replaced"),
+                      "The file was replaced while the folder was being scanned; it was not "
+                      "analysed.");
+        ms_report_add_file(r, it->rel, (uint64_t)it->st.st_size, "unreadable");
+        close(fd);
+        return;
+    }
+    scan_fd(w, r, fd, it->rel, &st, it->real);
+    close(fd);
+}
+
+static void *pool_worker(void *arg)
+{
+    pool *p = arg;
+    walker *w = p->w;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        size_t i = p->next++;
+        if (i < w->nitems && w->opts->progress) {
+            p->progress.current = w->items[i].rel;
+            w->opts->progress(w->opts->progress_user, &p->progress);
+        }
+        pthread_mutex_unlock(&p->lock);
+        if (i >= w->nitems)
+            break;
+        work_item *it = &w->items[i];
+        it->out = calloc(1, sizeof(*it->out));
+        if (it->out)
+            analyse_item(w, it);
+        pthread_mutex_lock(&p->lock);
+        p->progress.files_done++;
+        p->progress.bytes_done += (uint64_t)it->st.st_size;
+        if (w->opts->progress) {
+            p->progress.current = NULL;
+            w->opts->progress(w->opts->progress_user, &p->progress);
+        }
+        pthread_mutex_unlock(&p->lock);
+    }
+    return NULL;
+}
+
+static void analyse_items(walker *w)
+{
+    pool p;
+    memset(&p, 0, sizeof(p));
+    p.w = w;
+    pthread_mutex_init(&p.lock, NULL);
+    p.progress.files_total = w->nitems;
+    for (size_t i = 0; i < w->nitems; i++)
+        p.progress.bytes_total += (uint64_t)w->items[i].st.st_size;
+    unsigned jobs = w->opts->jobs ? w->opts->jobs : 1;
+    if (jobs > MS_MAX_JOBS)
+        jobs = MS_MAX_JOBS;
+    if (jobs > w->nitems)
+        jobs = w->nitems ? (unsigned)w->nitems : 1;
+    pthread_t threads[MS_MAX_JOBS];
+    unsigned started = 0;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    /* the analysers recurse (nested containers, protobuf, templates): give
+     * every thread the stack the main thread has */
+    pthread_attr_setstacksize(&attr, (size_t)8 << 20);
+    for (unsigned t = 1; t < jobs; t++)
+        if (pthread_create(&threads[started], &attr, pool_worker, &p) == 0)
+            started++;
+    pthread_attr_destroy(&attr);
+    pool_worker(&p);
+    for (unsigned t = 0; t < started; t++)
+        pthread_join(threads[t], NULL);
+    pthread_mutex_destroy(&p.lock);
+
+    /* merge in item order */
+    ms_report *r = w->report;
+    for (size_t i = 0; i < w->nitems; i++) {
+        work_item *it = &w->items[i];
+        ms_report *o = it->out;
+        if (!o) {
+            ms_report_add(r, "SCAN-LIMIT", it->rel, json_pack("{s:s}", "limit", "memory"),
+                          "The analysis of this file ran out of memory; it was not analysed.");
+            ms_report_add_file(r, it->rel, (uint64_t)it->st.st_size, "unscanned");
+            continue;
+        }
+        if (!ms_report_absorb(r, o)) {
+            ms_report_add(r, "SCAN-LIMIT", it->rel, json_pack("{s:s}", "limit", "memory"),
+                          "The findings of this file could not be kept (out of memory).");
+        }
+        ms_report_free(o);
+        it->out = NULL;
+    }
+}
+
+static void free_items(walker *w)
+{
+    for (size_t i = 0; i < w->nitems; i++) {
+        free(w->items[i].rel);
+        free(w->items[i].path);
+        free(w->items[i].real);
+        ms_report_free(w->items[i].out);
+    }
+    free(w->items);
+    w->items = NULL;
+    w->nitems = w->items_cap = 0;
+    json_decref(w->excluded);
+    w->excluded = NULL;
 }
 
 ms_status ms_scan(const ms_options *opts, ms_report **out)
@@ -585,26 +784,41 @@ ms_status ms_scan(const ms_options *opts, ms_report **out)
             else
                 status = walk_root(&w, w.root_real, "");
             facts.cache_revision = rev;
+            /* the snapshot's model card, a link into blobs/ */
+            facts.card_dir = w.walked;
+            facts.card_contain = w.contain_real;
             memcpy(w.root_real, entry, sizeof(entry));
         }
-        facts.root = NULL; /* the snapshot has no .git; the card is checked below */
+        facts.root = NULL; /* a snapshot has no .git; with every snapshot, no one card */
     } else if (S_ISDIR(st.st_mode)) {
         status = walk_root(&w, w.root_real, "");
         facts.root = w.root_real;
     } else if (S_ISREG(st.st_mode)) {
-        int fd = open(w.root_real, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0) {
+        /* one file: the user named it, links included */
+        struct stat rst;
+        const char *base = strrchr(w.root_real, '/');
+        if (stat(w.root_real, &rst) != 0) {
             status = MS_IO;
             goto out;
         }
-        const char *base = strrchr(w.root_real, '/');
-        scan_fd(&w, fd, base ? base + 1 : w.root_real, &st, NULL);
-        close(fd);
+        add_item(&w, base ? base + 1 : w.root_real, w.root_real, NULL, &rst);
     } else {
         status = MS_IO;
     }
     if (status != MS_OK)
         goto out;
+    if (w.nomem)
+        ms_report_add(r, "SCAN-LIMIT", "Model Repository", json_pack("{s:s}", "limit", "memory"),
+                      "The list of files to scan ran out of memory; some files were not "
+                      "scanned.");
+    analyse_items(&w);
+    if (w.nexcluded)
+        ms_report_add(r, "SCAN-EXCLUDED", "Model Repository",
+                      json_pack("{s:I, s:O}", "count", (json_int_t)w.nexcluded, "paths",
+                                w.excluded),
+                      "%llu path(s) matched an exclude pattern and were not scanned%s.",
+                      (unsigned long long)w.nexcluded,
+                      w.nexcluded > 100 ? " (the first 100 are listed)" : "");
     if (S_ISDIR(st.st_mode)) {
         ms_status ds = repo_deps_scan(r, w.root_real, &opts->limits, opts->advisories_path);
         if (ds == MS_NOMEM)
@@ -618,8 +832,11 @@ ms_status ms_scan(const ms_options *opts, ms_report **out)
         facts.manifest_entries = manifest_count(manifest);
     }
     provenance_report(r, &facts);
+    if (opts->policy)
+        ms_policy_apply(opts->policy, r, time(NULL));
     ms_report_finish(r);
 out:
+    free_items(&w);
     manifest_free(manifest);
     free(repo_id);
     if (status != MS_OK) {

@@ -30,6 +30,7 @@ typedef struct ms_scan_ctx {
     const char *format_detail; /* a scanner may refine the detected format
                                 * ("pytorch-zip" for a zip): reported in files */
     const char *root;          /* the model folder on disk, or NULL (a buffer) */
+    const ms_policy *policy;   /* the user's policy file, or NULL */
 } ms_scan_ctx;
 
 /* Scans `data` as member `member` of the container ctx is scanning: the
@@ -38,6 +39,13 @@ typedef struct ms_scan_ctx {
  * limits are checked first (a limit is reported as SCAN-LIMIT and the member
  * skipped). `data` must stay valid for the call. */
 ms_status ms_scan_member(ms_scan_ctx *ctx, const char *member, const uint8_t *data, size_t len);
+
+/* The same for a member whose layout the container decides (the storages of
+ * a pre-1.0 torch tar): `scan` analyses it instead of the format detected
+ * from its content, with the same location, depth and member limits. */
+typedef ms_status (*ms_scan_fn)(ms_scan_ctx *ctx, const uint8_t *data, size_t len);
+ms_status ms_scan_member_with(ms_scan_ctx *ctx, const char *member, const uint8_t *data,
+                              size_t len, ms_scan_fn scan);
 
 /* Reserves `n` bytes of expansion (decompression, extraction) against the
  * per-file budget and the per-member limit; returns false, after reporting
@@ -60,6 +68,11 @@ bool ms_report_add(ms_report *report, const char *rule_id, const char *location,
                    json_t *details, const char *fmt, ...) MS_PRINTF(5, 6);
 bool ms_report_addv(ms_report *report, const char *rule_id, const char *location,
                     json_t *details, const char *fmt, va_list ap) MS_PRINTF(5, 0);
+
+/* Moves every finding and file entry of `from` to the end of `report` and
+ * adds its counters; `from` is left empty. False when memory ran out (then
+ * nothing moved). */
+bool ms_report_absorb(ms_report *report, ms_report *from);
 
 ms_file_entry *ms_report_add_file(ms_report *report, const char *path, uint64_t size,
                                   const char *format);

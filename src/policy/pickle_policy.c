@@ -308,7 +308,7 @@ static const allow_entry allow[] = {
     {"sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper", 0, false},
 };
 
-/* torch dtypes and storage classes: torch.<name> */
+/* torch dtypes, storage classes and legacy tensor types: torch.<name> */
 static const char *const torch_names[] = {
     "float32", "float", "float64", "double", "float16", "half", "bfloat16", "int8", "int16",
     "short", "int32", "int", "int64", "long", "uint8", "uint16", "uint32", "uint64", "bool",
@@ -318,6 +318,10 @@ static const char *const torch_names[] = {
     "HalfStorage", "BFloat16Storage", "LongStorage", "IntStorage", "ShortStorage",
     "CharStorage", "ByteStorage", "BoolStorage", "ComplexFloatStorage", "ComplexDoubleStorage",
     "QInt8Storage", "QUInt8Storage", "QInt32Storage", "QUInt4x2Storage", "QUInt2x4Storage",
+    /* legacy tensor types: the type in each tensor record of a pre-1.0 torch
+     * tar, which torch.load reads and ignores */
+    "FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor", "LongTensor", "IntTensor",
+    "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
 };
 
 /* Libraries whose classes (CamelCase, no dots) are data holders that are safe
@@ -481,7 +485,7 @@ pickle_class pickle_policy_classify(const char *module, const char *name)
         for (size_t i = 0; i < sizeof(torch_names) / sizeof(torch_names[0]); i++) {
             if (strcmp(torch_names[i], name) == 0) {
                 c.verdict = PICKLE_SAFE;
-                c.reason = "a torch dtype or storage class";
+                c.reason = "a torch dtype, storage class or legacy tensor type";
                 return c;
             }
         }

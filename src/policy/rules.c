@@ -55,6 +55,13 @@ static const ms_rule rules[] = {
      "A size, count, depth or time limit stopped the analysis of a file before its end; what "
      "lies beyond the limit was not analysed.",
      "Treat the file as unscanned. Raise the limit only for files from a source you trust."},
+    {"SCAN-EXCLUDED", "Unscanned Content", MS_SEV_INFORMATIONAL,
+     "Paths matched an exclude pattern (--exclude or the policy file) and were not scanned.",
+     "Make sure nothing a loader reads is excluded: an excluded file is an unscanned file."},
+    {"POLICY-SUPPRESSION-EXPIRED", "Policy", MS_SEV_INFORMATIONAL,
+     "A suppression in the policy file has passed its expiry date, so the findings it matched "
+     "are reported again.",
+     "Review the findings; renew the suppression with a new date and reason, or fix them."},
     {"FILE-UNREADABLE", "Unscanned Content", MS_SEV_MEDIUM,
      "A file in the model folder could not be opened or read, so it was not analysed.",
      "Fix the file's permissions and scan again; never load a file the scanner could not read."},

@@ -2261,6 +2261,77 @@ static void report_advisories_problem(ms_report *r, const char *path, ms_status 
     ms_strbuf_free(&sb);
 }
 
+/* ---- facts for bills of materials ---- */
+
+/* A JSON string of at most `max` bytes of s, cut at a character boundary
+ * (s is sanitised text: valid UTF-8). */
+static json_t *capped_string(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    return json_stringn(s, n);
+}
+
+static const char *const fact_kinds[] = {
+    [DEP_VERSION] = "exact",   [DEP_RANGE] = "range", [DEP_UNPINNED] = "unpinned",
+    [DEP_URL] = "url",         [DEP_INCLUDE] = NULL,  [DEP_INVALID] = "invalid",
+};
+
+ms_status deps_record_facts(ms_report *report, const dep_list *deps)
+{
+    json_t *arr = json_array();
+    if (!arr)
+        return MS_NOMEM;
+    size_t named = 0;
+    bool ok = true;
+    for (size_t i = 0; i < deps->n && ok; i++) {
+        const dep_entry *e = &deps->items[i];
+        const char *kind = fact_kinds[e->kind];
+        if (!kind || !e->normalized[0])
+            continue; /* includes and nameless lines name no package */
+        if (++named > DEPS_MAX_FACTS)
+            continue;
+        const char *spec = e->spec ? e->spec : "";
+        char version[PEP440_MAX_TEXT * 2];
+        if (e->kind == DEP_VERSION)
+            pep440_format(&e->version, version, sizeof(version));
+        json_t *o = json_object();
+        bool built = o && json_object_set_new(o, "name", json_string(e->normalized)) == 0 &&
+                     json_object_set_new(o, "version",
+                                         capped_string(e->kind == DEP_VERSION ? version : spec,
+                                                       DEPS_MAX_FACT_TEXT)) == 0 &&
+                     (e->kind == DEP_VERSION ||
+                      json_object_set_new(o, "specifier",
+                                          capped_string(spec, DEPS_MAX_FACT_TEXT)) == 0) &&
+                     json_object_set_new(o, "kind", json_string(kind)) == 0 &&
+                     json_object_set_new(o, "source", capped_string(e->source, PATH_MAX)) == 0 &&
+                     (!e->line ||
+                      json_object_set_new(o, "line", json_integer((json_int_t)e->line)) == 0);
+        if (!built)
+            json_decref(o);
+        ok = built && json_array_append_new(arr, o) == 0; /* append_new takes o either way */
+    }
+    if (!ok) {
+        json_decref(arr);
+        return MS_NOMEM;
+    }
+    json_decref(report->dependencies);
+    report->dependencies = arr;
+    if (named > DEPS_MAX_FACTS)
+        ms_report_add(report, "SCAN-LIMIT", "Model Repository",
+                      json_pack("{s:s, s:I, s:I}", "limit", "dependencies listed in a bill of "
+                                "materials", "max", (json_int_t)DEPS_MAX_FACTS, "declarations",
+                                (json_int_t)named),
+                      "The repository has %zu package declarations; a bill of materials "
+                      "(CycloneDX) lists the first %u. All were checked against advisories.",
+                      named, DEPS_MAX_FACTS);
+    return MS_OK;
+}
+
 ms_status repo_deps_scan(ms_report *report, const char *root, const ms_limits *limits,
                          const char *advisories_path)
 {
@@ -2316,6 +2387,9 @@ ms_status repo_deps_scan(ms_report *report, const char *root, const ms_limits *l
                       "advisories.",
                       DEPS_MAX_ENTRIES);
     mark_covered(w);
+    st = deps_record_facts(report, &w->deps);
+    if (st != MS_OK)
+        goto out;
 
     /* only the advisories of packages the repository names are kept */
     filter_names = calloc(w->deps.n + 1, sizeof(*filter_names));

@@ -46,6 +46,11 @@
 #define DEPS_MAX_LINE 8192U
 /* Advisories listed in one finding's description (all are in details). */
 #define DEPS_MAX_LISTED 10U
+/* Declarations kept as facts for a bill of materials (report->dependencies),
+ * and the bytes kept of each specifier or path: a real repository names a
+ * few dozen packages; beyond the cap a SCAN-LIMIT finding says so. */
+#define DEPS_MAX_FACTS 1000U
+#define DEPS_MAX_FACT_TEXT 512U
 
 typedef enum dep_kind {
     DEP_VERSION,  /* one exact version: a config key, ==X, ===X */
@@ -112,9 +117,18 @@ MS_WARN_UNUSED ms_status deps_add_requirement(dep_list *out, const char *text, s
  * DEPENDENCY-UNCHECKED, on ctx->report. */
 MS_WARN_UNUSED ms_status deps_check(ms_scan_ctx *ctx, const dep_list *deps, const osv_db *db);
 
+/* Replaces report->dependencies with the named declarations of `deps`, in
+ * list order, as {"name" (PEP 503), "version", "kind", "specifier"?,
+ * "source", "line"?}: "kind" is exact, range, unpinned, url or invalid;
+ * "version" is the normalised version of an exact pin, else the specifier
+ * (or URL) as written, which "specifier" repeats. At most DEPS_MAX_FACTS
+ * (then a SCAN-LIMIT finding). Returns MS_OK or MS_NOMEM. */
+MS_WARN_UNUSED ms_status deps_record_facts(ms_report *report, const dep_list *deps);
+
 /* The entry point for the core, called once per scan after the walk:
  * finds the dependency files under `root` (a folder, or one file), extracts
- * the versions they name, loads `advisories_path` when it is not NULL (a
+ * the versions they name (kept on report->dependencies, see
+ * deps_record_facts), loads `advisories_path` when it is not NULL (a
  * folder, .zip or .json of OSV records; ADVISORIES-UNREADABLE when it cannot
  * be read) together with the built-in advisories, and reports the findings
  * on `report`. The walk is bounded (DEPS_MAX_FILES, the limits' depth),

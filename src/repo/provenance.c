@@ -17,6 +17,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,6 +52,24 @@ static char *read_small(const char *root, const char *rel, size_t max)
     if (buf)
         buf[n] = '\0';
     return buf;
+}
+
+/* A cache snapshot's README.md is a link into the entry's blobs/: it is
+ * followed only when it resolves inside `contain`. */
+static char *read_linked_card(const char *dir, const char *contain)
+{
+    if (!contain)
+        return NULL;
+    char *path = ms_strdup_printf("%s/README.md", dir);
+    char real[PATH_MAX];
+    bool ok = path && realpath(path, real) != NULL;
+    free(path);
+    size_t n = strlen(contain);
+    if (!ok || strncmp(real, contain, n) != 0 || real[n] != '/')
+        return NULL;
+    char *slash = strrchr(real, '/');
+    *slash = '\0';
+    return read_small(real, slash + 1, FRONT_MATTER_MAX);
 }
 
 static void trim(char *s)
@@ -142,16 +161,78 @@ static char *git_remote_url(const char *root)
     return url;
 }
 
-/* license from the README's YAML front matter; *has_front_matter tells
- * whether there was front matter at all. Returns an owned string or NULL. */
-static char *card_license(const char *root, bool *has_card, bool *has_front_matter)
+/* Front-matter keys kept as model card facts (report->model_card); a `list`
+ * key is always an array of strings, the others a string (the first scalar
+ * when the card gives a list). Hugging Face's model card metadata names them:
+ * https://huggingface.co/docs/hub/model-cards#model-card-metadata */
+static const struct {
+    const char *key;
+    bool list;
+} card_keys[] = {
+    {"license", false},      {"license_name", false}, {"license_link", false},
+    {"base_model", true},    {"datasets", true},      {"language", true},
+    {"pipeline_tag", false}, {"library_name", false}, {"tags", true},
+};
+/* Items kept per list and bytes per string: cards list a few languages,
+ * datasets and tags; a longer list or string is cut, not refused. */
+enum { CARD_MAX_ITEMS = 64, CARD_MAX_TEXT = 512, CARD_MAX_LEVELS = 8 };
+
+/* A sanitised copy of a scalar, at most CARD_MAX_TEXT bytes cut at a
+ * character boundary. */
+static json_t *card_string(const yaml_event_t *ev)
+{
+    char *v = strndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+    if (!v)
+        return NULL;
+    ms_sanitize_text(v);
+    size_t n = strlen(v);
+    if (n > CARD_MAX_TEXT) {
+        n = CARD_MAX_TEXT;
+        while (n > 0 && ((unsigned char)v[n] & 0xC0) == 0x80)
+            n--;
+    }
+    json_t *s = json_stringn(v, n);
+    free(v);
+    return s;
+}
+
+/* A scalar value of the top-level key `key` (at `level` 1 itself, at level 2
+ * an item of its list). The first value of a key wins. */
+static void card_take(json_t *card, const char *key, int level, const yaml_event_t *ev)
+{
+    for (size_t i = 0; i < sizeof(card_keys) / sizeof(card_keys[0]); i++) {
+        if (strcmp(key, card_keys[i].key) != 0)
+            continue;
+        json_t *have = json_object_get(card, key);
+        if (!card_keys[i].list) {
+            if (!have)
+                json_object_set_new(card, key, card_string(ev));
+        } else if (!have || (level == 2 && json_array_size(have) < CARD_MAX_ITEMS)) {
+            /* `have` at level 2: an earlier item of this same list */
+            if (!have) {
+                have = json_array();
+                json_object_set_new(card, key, have);
+            }
+            json_array_append_new(have, card_string(ev));
+        }
+        return;
+    }
+}
+
+/* The facts of the README's YAML front matter (card_keys, and
+ * "model_index_name": the name of the first model-index entry) as an
+ * object; *has_card tells whether there is a README.md, *has_front_matter
+ * whether it has front matter. NULL without front matter. The first scalar
+ * of `license` is the license PROVENANCE-* findings name. */
+static json_t *card_facts(const char *root, const char *contain, bool *has_card,
+                          bool *has_front_matter)
 {
     *has_card = *has_front_matter = false;
     char *text = read_small(root, "README.md", FRONT_MATTER_MAX);
+    text = text ? text : read_linked_card(root, contain);
     if (!text)
         return NULL;
     *has_card = true;
-    char *license = NULL;
     const char *start = text;
     if (strncmp(start, "\xef\xbb\xbf", 3) == 0)
         start += 3;
@@ -166,62 +247,71 @@ static char *card_license(const char *root, bool *has_card, bool *has_front_matt
         return NULL;
     }
     *has_front_matter = true;
+    json_t *card = json_object();
     yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) {
+    if (!card || !yaml_parser_initialize(&parser)) {
         free(text);
-        return NULL;
+        return card;
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)body, (size_t)(end - body));
-    /* walk events: at mapping depth 1, a scalar key "license" followed by a
-     * scalar value (or the first scalar of a sequence) */
-    int depth = 0;
-    bool expect_key = false, want_value = false;
+    /* walk events, keeping for the outer levels whether each is a mapping
+     * waiting for a key; top_key is the current key of the top mapping */
+    bool is_map[CARD_MAX_LEVELS] = {false}, want_key[CARD_MAX_LEVELS] = {false};
+    size_t item[CARD_MAX_LEVELS] = {0};
+    char top_key[64] = "", sub_key[64] = "";
+    bool top_repeated = false; /* top_key was seen before: its first value wins */
+    int level = 0;
     for (int guard = 0; guard < 100000; guard++) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&parser, &ev))
             break;
         yaml_event_type_t type = ev.type;
-        if (type == YAML_MAPPING_START_EVENT) {
-            depth++;
-            if (depth == 1)
-                expect_key = true;
-            else if (want_value)
-                want_value = false;
-        } else if (type == YAML_MAPPING_END_EVENT) {
-            depth--;
-            if (depth == 1)
-                expect_key = true;
-        } else if (type == YAML_SEQUENCE_START_EVENT) {
-            depth++;
-        } else if (type == YAML_SEQUENCE_END_EVENT) {
-            depth--;
-            if (depth == 1) {
-                want_value = false;
-                expect_key = true;
+        bool value_done = false; /* a whole value ended at `level` */
+        if (type == YAML_MAPPING_START_EVENT || type == YAML_SEQUENCE_START_EVENT) {
+            level++;
+            if (level < CARD_MAX_LEVELS) {
+                is_map[level] = type == YAML_MAPPING_START_EVENT;
+                want_key[level] = is_map[level];
+                item[level] = 0;
             }
-        } else if (type == YAML_SCALAR_EVENT) {
-            const char *v = (const char *)ev.data.scalar.value;
-            if (want_value && !license) {
-                license = strdup(v);
-                want_value = false;
-                if (depth == 1)
-                    expect_key = true;
-            } else if (depth == 1 && expect_key) {
-                want_value = strcmp(v, "license") == 0;
-                expect_key = false;
-            } else if (depth == 1) {
-                expect_key = true;
+        } else if (type == YAML_MAPPING_END_EVENT || type == YAML_SEQUENCE_END_EVENT) {
+            level--;
+            value_done = true;
+        } else if (type == YAML_SCALAR_EVENT || type == YAML_ALIAS_EVENT) {
+            if (level >= 1 && level < CARD_MAX_LEVELS && is_map[level] && want_key[level]) {
+                const char *k = type == YAML_SCALAR_EVENT ? (const char *)ev.data.scalar.value
+                                                          : "";
+                if (level == 1) {
+                    snprintf(top_key, sizeof(top_key), "%s", k);
+                    top_repeated = json_object_get(card, top_key) != NULL;
+                } else if (level == 3) {
+                    snprintf(sub_key, sizeof(sub_key), "%s", k);
+                }
+                want_key[level] = false;
+            } else {
+                if (type == YAML_SCALAR_EVENT && !top_repeated &&
+                    (level == 1 || (level == 2 && !is_map[2])))
+                    card_take(card, top_key, level, &ev);
+                else if (type == YAML_SCALAR_EVENT && level == 3 && is_map[3] && !is_map[2] &&
+                         item[2] == 0 && strcmp(top_key, "model-index") == 0 &&
+                         strcmp(sub_key, "name") == 0 && !json_object_get(card, "model_index_name"))
+                    json_object_set_new(card, "model_index_name", card_string(&ev));
+                value_done = true;
             }
         }
+        if (value_done && level >= 1 && level < CARD_MAX_LEVELS) {
+            if (is_map[level])
+                want_key[level] = true;
+            else
+                item[level]++;
+        }
         yaml_event_delete(&ev);
-        if (type == YAML_STREAM_END_EVENT || license)
+        if (type == YAML_STREAM_END_EVENT)
             break;
     }
     yaml_parser_delete(&parser);
     free(text);
-    if (license)
-        ms_sanitize_text(license);
-    return license;
+    return card;
 }
 
 void provenance_report(ms_report *report, const provenance_facts *f)
@@ -268,7 +358,9 @@ void provenance_report(ms_report *report, const provenance_facts *f)
     json_object_set_new(d, "signature", json_false());
 
     bool has_card = false, has_fm = false;
-    char *license = f->root ? card_license(f->root, &has_card, &has_fm) : NULL;
+    const char *card_dir = f->card_dir ? f->card_dir : f->root;
+    json_t *card = card_dir ? card_facts(card_dir, f->card_contain, &has_card, &has_fm) : NULL;
+    const char *license = json_string_value(json_object_get(card, "license"));
     if (license)
         json_object_set_new(d, "license", json_string(license));
     ms_report_add(report, "PROVENANCE-UNVERIFIED", "Model Repository", d,
@@ -285,7 +377,9 @@ void provenance_report(ms_report *report, const provenance_facts *f)
                             : !has_fm ? "The model card has no YAML front matter, so it "
                                         "declares no license."
                                       : "The model card's front matter declares no license.");
-    free(license);
+    /* the facts go to the report for bills of materials (CycloneDX) */
+    json_decref(report->model_card);
+    report->model_card = card;
     free(commit);
     free(remote);
     ms_strbuf_free(&known);

@@ -12,6 +12,9 @@ typedef struct provenance_facts {
     const char *root;           /* the model folder on disk (NULL for a single file) */
     const char *cache_repo;     /* "org/name" for a Hugging Face cache entry */
     const char *cache_revision; /* the snapshot scanned */
+    const char *card_dir;       /* where README.md is read when not root: a cache
+                                 * snapshot, whose README.md links into blobs/ */
+    const char *card_contain;   /* the folder the card's link must stay in */
     bool manifest_checked;
     size_t manifest_entries;
 } provenance_facts;

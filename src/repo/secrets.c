@@ -334,16 +334,49 @@ static bool may_hold_secret(const uint8_t *data, size_t len)
     return false;
 }
 
+struct secrets_scratch {
+    hs_scratch_t *hs; /* grown to fit both databases */
+    bool quick, som;  /* it fits that database (hs_alloc_scratch validates the
+                       * whole database each time it is called) */
+};
+
+secrets_scratch *secrets_scratch_new(void)
+{
+    return calloc(1, sizeof(secrets_scratch));
+}
+
+void secrets_scratch_free(secrets_scratch *s)
+{
+    if (s)
+        hs_free_scratch(s->hs);
+    free(s);
+}
+
+/* A scan's scratch goes back to `keep` when there is one: allocating it is
+ * most of the cost of scanning a short string. */
+static void scratch_done(secrets_scratch *keep, hs_scratch_t *scratch)
+{
+    if (keep)
+        keep->hs = scratch;
+    else
+        hs_free_scratch(scratch);
+}
+
 static ms_status scan_impl(ms_report *report, const char *location, const uint8_t *data,
-                           size_t len, const char *origin, bool mapped)
+                           size_t len, const char *origin, bool mapped, const char *key,
+                           bool vocabulary, secrets_scratch *keep)
 {
     if (len == 0 || !may_hold_secret(data, len))
         return MS_OK;
     if (secrets_init())
         return MS_INTERNAL;
-    hs_scratch_t *scratch = NULL;
-    if (hs_alloc_scratch(quick_db, &scratch) != HS_SUCCESS)
+    hs_scratch_t *scratch = keep ? keep->hs : NULL;
+    if (!(keep && keep->quick) && hs_alloc_scratch(quick_db, &scratch) != HS_SUCCESS) {
+        scratch_done(keep, scratch);
         return MS_NOMEM;
+    }
+    if (keep)
+        keep->quick = true;
     bool any = false;
     /* Hyperscan takes 32-bit lengths: overlapping blocks of 1 GiB, or of
      * 16 MiB over a file mapping, whose pages are released behind so that
@@ -358,22 +391,24 @@ static ms_status scan_impl(ms_report *report, const char *location, const uint8_
             break;
     }
     if (!any) {
-        hs_free_scratch(scratch);
+        scratch_done(keep, scratch);
         return MS_OK;
     }
     pthread_once(&som_once, compile_som_db);
-    if (!db || hs_alloc_scratch(db, &scratch) != HS_SUCCESS) {
-        hs_free_scratch(scratch);
+    if (!db || (!(keep && keep->som) && hs_alloc_scratch(db, &scratch) != HS_SUCCESS)) {
+        scratch_done(keep, scratch);
         return db ? MS_NOMEM : MS_INTERNAL;
     }
+    if (keep)
+        keep->som = true;
     match_ctx *m = calloc(1, sizeof(*m));
     if (!m) {
-        hs_free_scratch(scratch);
+        scratch_done(keep, scratch);
         return MS_NOMEM;
     }
     m->data = data;
     m->len = len;
-    m->vocabulary = looks_like_vocabulary(location, data, len);
+    m->vocabulary = vocabulary || looks_like_vocabulary(location, data, len);
     for (size_t off = 0; off < len; off += block - overlap) {
         size_t n = len - off < block ? len - off : block;
         m->data = data + off;
@@ -388,7 +423,7 @@ static ms_status scan_impl(ms_report *report, const char *location, const uint8_
         if (off + n >= len)
             break;
     }
-    hs_free_scratch(scratch);
+    scratch_done(keep, scratch);
     for (unsigned id = 0; id < NRULES; id++) {
         rule_hits *h = &m->hits[id];
         if (!h->count)
@@ -400,12 +435,14 @@ static ms_status scan_impl(ms_report *report, const char *location, const uint8_
         json_t *d = json_pack("{s:s, s:s, s:I, s:o, s:I}", "secret_kind", rules[id].kind, "origin",
                               origin, "occurrences", (json_int_t)h->count, "excerpts", ex,
                               "first_offset", (json_int_t)h->offsets[0]);
+        if (d && key)
+            json_object_set_new(d, "key", json_string(key));
         ms_report_add(report, cred ? "SECRET-CREDENTIAL" : "SECRET-PERSONAL-DATA", location, d,
-                      "%s in %s: %s (%u occurrence%s; first %s at byte %llu). Only a redacted "
-                      "excerpt is shown.",
+                      "%s in %s: %s (%u occurrence%s; first %s at byte %llu%s). Only a "
+                      "redacted excerpt is shown.",
                       cred ? "Credential" : "Personal or internal data", origin, rules[id].kind,
                       h->count, h->count == 1 ? "" : "s", h->examples[0],
-                      (unsigned long long)h->offsets[0]);
+                      (unsigned long long)h->offsets[0], key ? " of the value" : "");
     }
     free(m);
     return MS_OK;
@@ -414,13 +451,20 @@ static ms_status scan_impl(ms_report *report, const char *location, const uint8_
 ms_status secrets_scan(ms_report *report, const char *location, const uint8_t *data,
                        size_t len, const char *origin)
 {
-    return scan_impl(report, location, data, len, origin, false);
+    return scan_impl(report, location, data, len, origin, false, NULL, false, NULL);
 }
 
 ms_status secrets_scan_mapped(ms_report *report, const char *location, const uint8_t *data,
                               size_t len, const char *origin)
 {
-    ms_status st = scan_impl(report, location, data, len, origin, true);
+    ms_status st = scan_impl(report, location, data, len, origin, true, NULL, false, NULL);
     ms_release_pages(data, len);
     return st;
+}
+
+ms_status secrets_scan_metadata(ms_report *report, const char *location, const char *key,
+                                const uint8_t *data, size_t len, const char *origin,
+                                bool vocabulary, secrets_scratch *scratch)
+{
+    return scan_impl(report, location, data, len, origin, false, key, vocabulary, scratch);
 }

@@ -21,4 +21,19 @@ ms_status secrets_scan(ms_report *report, const char *location, const uint8_t *d
 ms_status secrets_scan_mapped(ms_report *report, const char *location, const uint8_t *data,
                               size_t len, const char *origin);
 
+/* Scratch space kept across many small scans (the metadata values of one
+ * file), so each does not allocate its own. NULL when memory ran out (the
+ * scans then allocate as usual); secrets_scratch_free accepts NULL. */
+typedef struct secrets_scratch secrets_scratch;
+secrets_scratch *secrets_scratch_new(void);
+void secrets_scratch_free(secrets_scratch *s);
+
+/* The same for one metadata value of a model file (a GGUF key's string or
+ * strings): `key` goes to details.key; `vocabulary` says the value is a
+ * tokenizer vocabulary, in which only credentials are reported. `scratch`
+ * may be NULL. */
+ms_status secrets_scan_metadata(ms_report *report, const char *location, const char *key,
+                                const uint8_t *data, size_t len, const char *origin,
+                                bool vocabulary, secrets_scratch *scratch);
+
 #endif

@@ -28,10 +28,21 @@ json_t *ms_report_to_json(const ms_report *r)
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
     json_t *root = json_object();
-    json_t *vulns = json_array(), *warns = json_array();
+    json_t *vulns = json_array(), *warns = json_array(), *suppressed = json_array();
     uint64_t counts[MS_SEV_CRITICAL + 1] = {0};
     for (size_t i = 0; i < r->nfindings; i++) {
         const ms_finding *f = &r->findings[i];
+        if (f->suppressed) {
+            /* kept visible, apart, so that consumers counting
+             * "vulnerabilities" do not count what the user accepted */
+            json_t *o = finding_json(f);
+            json_t *why = json_pack("{s:s}", "reason", f->suppress_reason ? f->suppress_reason : "");
+            if (why && f->suppress_expires)
+                json_object_set_new(why, "expires", json_string(f->suppress_expires));
+            json_object_set_new(o, "suppression", why);
+            json_array_append_new(suppressed, o);
+            continue;
+        }
         counts[f->severity]++;
         json_array_append_new(f->severity == MS_SEV_INFORMATIONAL ? warns : vulns,
                               finding_json(f));
@@ -62,5 +73,15 @@ json_t *ms_report_to_json(const ms_report *r)
         json_array_append_new(files, o);
     }
     json_object_set_new(root, "files", files);
+    json_t *summary = json_object_get(root, "summary");
+    if (json_array_size(suppressed)) {
+        json_object_set_new(summary, "suppressed", json_integer((json_int_t)json_array_size(suppressed)));
+        json_object_set_new(root, "suppressed", suppressed);
+    } else {
+        json_decref(suppressed);
+    }
+    if (r->hidden_below_min)
+        json_object_set_new(summary, "below_min_severity",
+                            json_integer((json_int_t)r->hidden_below_min));
     return root;
 }

@@ -23,9 +23,13 @@ char *ms_report_to_text(const ms_report *r, bool colour)
     ms_strbuf sb;
     ms_strbuf_init(&sb, (size_t)256 << 20);
     const char *bold = colour ? "\033[1m" : "", *reset = colour ? "\033[0m" : "";
-    uint64_t counts[MS_SEV_CRITICAL + 1] = {0};
-    for (size_t i = 0; i < r->nfindings; i++)
-        counts[r->findings[i].severity]++;
+    uint64_t counts[MS_SEV_CRITICAL + 1] = {0}, nsuppressed = 0;
+    for (size_t i = 0; i < r->nfindings; i++) {
+        if (r->findings[i].suppressed)
+            nsuppressed++;
+        else
+            counts[r->findings[i].severity]++;
+    }
 
     ms_strbuf_printf(&sb, "%smodel-scanner %s%s: %s (%s)\n", bold, MS_VERSION, reset,
                      r->model_name, r->model_path);
@@ -39,12 +43,25 @@ char *ms_report_to_text(const ms_report *r, bool colour)
                          reset);
         for (size_t i = 0; i < r->nfindings; i++) {
             const ms_finding *f = &r->findings[i];
-            if ((int)f->severity != sev)
+            if ((int)f->severity != sev || f->suppressed)
                 continue;
             ms_strbuf_printf(&sb, "  %s%s%s [%s] at %s\n", bold, f->type, reset, f->rule_id,
                              f->location);
             ms_strbuf_printf(&sb, "    %s\n", f->description);
             ms_strbuf_printf(&sb, "    -> %s\n", f->recommendation);
+        }
+    }
+    if (nsuppressed) {
+        ms_strbuf_printf(&sb, "\nSuppressed by the policy (%llu)\n", (unsigned long long)nsuppressed);
+        for (size_t i = 0; i < r->nfindings; i++) {
+            const ms_finding *f = &r->findings[i];
+            if (!f->suppressed)
+                continue;
+            ms_strbuf_printf(&sb, "  %s [%s, %s] at %s: %s%s%s\n", f->type, f->rule_id,
+                             ms_severity_name(f->severity), f->location,
+                             f->suppress_reason ? f->suppress_reason : "",
+                             f->suppress_expires ? ", until " : "",
+                             f->suppress_expires ? f->suppress_expires : "");
         }
     }
     ms_strbuf_printf(&sb,
@@ -55,5 +72,10 @@ char *ms_report_to_text(const ms_report *r, bool colour)
                      (unsigned long long)counts[MS_SEV_MEDIUM],
                      (unsigned long long)counts[MS_SEV_LOW],
                      (unsigned long long)counts[MS_SEV_INFORMATIONAL]);
+    if (nsuppressed)
+        ms_strbuf_printf(&sb, "%llu suppressed by the policy\n", (unsigned long long)nsuppressed);
+    if (r->hidden_below_min)
+        ms_strbuf_printf(&sb, "%llu below the minimum severity not shown\n",
+                         (unsigned long long)r->hidden_below_min);
     return ms_strbuf_take(&sb);
 }

@@ -284,30 +284,198 @@ def case_empty_and_text():
     return files, {}
 
 
+# ---------------------------------------------------------------------------
+# integrity and provenance (threat-catalog.md section 4): what git can hold.
+# Set-id bits cannot be committed; tests/test_integrity.py builds those at
+# test time. A case may return a third element: {"case_files": {path under
+# the case folder, outside model/: bytes}, "model_dir": name}; with
+# "model_dir", the files go to <case>/<model_dir> and <case>/model is a
+# symbolic link to it (a Hugging Face cache entry is recognised by its
+# models--org--name folder name). A file's bytes may be (bytes, mode).
+# ---------------------------------------------------------------------------
+
+CARD_LICENSED = b"""\
+---
+license: apache-2.0
+language:
+- en
+tags:
+- text-classification
+---
+# tiny-classifier
+
+A two-layer classifier for the golden tests of model-scanner.
+"""
+
+CARD_UNLICENSED = b"""\
+---
+language:
+- en
+tags:
+- text-classification
+---
+# tiny-classifier
+
+A two-layer classifier. The card's front matter names no license.
+"""
+
+
+def benign_state_pickle(seed):
+    return pickle.dumps(OrderedDict([("fc.weight", [0.125 * seed, -0.5, 0.25]),
+                                     ("fc.bias", [0.0]), ("step", seed)]), protocol=2)
+
+
+def git_blob_sha1(data):
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def case_integrity_file_mode():
+    """Expected: INTEGRITY-FILE-MODE for model.pkl (a pickle with mode 0755,
+    committed as 100755); nothing for convert.sh (0755, but a text script).
+    Set-uid bits are tested by tests/test_integrity.py (git cannot hold them)."""
+    files = {
+        "README.md": CARD_LICENSED,
+        "model.pkl": (benign_state_pickle(1), 0o755),
+        "convert.sh": (b"#!/bin/sh\n# converts the checkpoint\nexec python3 convert.py \"$@\"\n",
+                       0o755),
+    }
+    return files, {}
+
+
+def case_integrity_symlink_escape():
+    """Expected: PATH-SYMLINK-ESCAPE for weights.bin, a relative link that
+    climbs out of the model folder to /etc/passwd (enough '..' to reach / from
+    any checkout); current.pkl, a link to a file inside the folder, is scanned
+    under its own name (Insecure Pickle Loading, like model.pkl)."""
+    files = {"README.md": CARD_LICENSED, "model.pkl": benign_state_pickle(2)}
+    links = {"weights.bin": "../" * 32 + "etc/passwd", "current.pkl": "model.pkl"}
+    return files, links
+
+
+def case_integrity_lfs_pointer():
+    """Expected: INTEGRITY-LFS-POINTER (Missing Model Content) for
+    pytorch_model.bin, a Git LFS pointer cloned without git-lfs; its oid and
+    size are in the details. config.json is a plain config."""
+    oid = hashlib.sha256(b"the real weights, never fetched").hexdigest()
+    files = {
+        "README.md": CARD_LICENSED,
+        "config.json": demo.dump_json({"model_type": "bert", "hidden_size": 8}),
+        "pytorch_model.bin": b"version https://git-lfs.github.com/spec/v1\noid sha256:" +
+                             oid.encode() + b"\nsize 438007537\n",
+    }
+    return files, {}
+
+
+HF_REVISION = hashlib.sha1(b"model-scanner golden revision").hexdigest()
+
+
+def case_integrity_hf_cache():
+    """A Hugging Face cache entry models--acme--tiny-classifier (model/ links
+    to it): blobs/ named by content hash, snapshots/<rev>/ links into blobs/,
+    refs/main naming <rev>. Expected: INTEGRITY-MISMATCH for
+    pytorch_model.bin, whose blob is named after the sha256 of other bytes;
+    model.pkl (sha256-named LFS blob), config.json and README.md (git-sha1
+    named blobs) match and are not reported. model_name is acme/tiny-classifier
+    and the provenance details name the cache revision. (The model card in a
+    cache snapshot is not read for provenance today: no license facts here.)"""
+    model_pkl = benign_state_pickle(3)
+    tampered = benign_state_pickle(4)
+    config = demo.dump_json({"model_type": "bert", "hidden_size": 8})
+    blobs = {
+        hashlib.sha256(model_pkl).hexdigest(): model_pkl,
+        hashlib.sha256(b"the weights the publisher uploaded").hexdigest(): tampered,
+        git_blob_sha1(config): config,
+        git_blob_sha1(CARD_LICENSED): CARD_LICENSED,
+    }
+    names = list(blobs)
+    files = {f"blobs/{name}": data for name, data in blobs.items()}
+    files["refs/main"] = HF_REVISION.encode()
+    snap = f"snapshots/{HF_REVISION}"
+    links = {f"{snap}/model.pkl": f"../../blobs/{names[0]}",
+             f"{snap}/pytorch_model.bin": f"../../blobs/{names[1]}",
+             f"{snap}/config.json": f"../../blobs/{names[2]}",
+             f"{snap}/README.md": f"../../blobs/{names[3]}"}
+    return files, links, {"model_dir": "models--acme--tiny-classifier"}
+
+
+def case_integrity_manifest():
+    """Scanned with --manifest <case>/SHA256SUMS (the case's args file).
+    Expected: INTEGRITY-MISMATCH for config.json (the manifest has another
+    hash), INTEGRITY-MANIFEST-MISSING for tokenizer.json (listed, absent),
+    INTEGRITY-MANIFEST-UNLISTED for notes.txt; model.pkl and README.md match.
+    The provenance details say a manifest was checked."""
+    model_pkl = benign_state_pickle(5)
+    config = demo.dump_json({"model_type": "bert", "hidden_size": 8})
+    files = {"README.md": CARD_LICENSED, "model.pkl": model_pkl, "config.json": config,
+             "notes.txt": b"added after the manifest was made\n"}
+    manifest = "".join(f"{h}  {name}\n" for name, h in [
+        ("README.md", hashlib.sha256(CARD_LICENSED).hexdigest()),
+        ("config.json", hashlib.sha256(config.replace(b"8", b"16")).hexdigest()),
+        ("model.pkl", hashlib.sha256(model_pkl).hexdigest()),
+        ("tokenizer.json", hashlib.sha256(b"{}").hexdigest()),
+    ])
+    return files, {}, {"case_files": {"SHA256SUMS": manifest.encode(),
+                                      "args": b"--manifest {case}/SHA256SUMS\n"}}
+
+
+def case_provenance_license():
+    """A model card whose front matter declares a license. Expected: no
+    PROVENANCE-NO-LICENSE; PROVENANCE-UNVERIFIED names license apache-2.0."""
+    return {"README.md": CARD_LICENSED, "model.pkl": benign_state_pickle(6)}, {}
+
+
+def case_provenance_no_license():
+    """A model card with front matter but no license. Expected:
+    PROVENANCE-NO-LICENSE at README.md (front matter present, no license)."""
+    return {"README.md": CARD_UNLICENSED, "model.pkl": benign_state_pickle(6)}, {}
+
+
 CASES = {
     "hf-repo-malicious": case_hf_repo_malicious,
     "clean-pickles": case_clean_pickles,
     "broken-and-appended": case_broken_and_appended,
     "unanalysed-containers": case_unanalysed_containers,
     "empty-and-text": case_empty_and_text,
+    "integrity-file-mode": case_integrity_file_mode,
+    "integrity-symlink-escape": case_integrity_symlink_escape,
+    "integrity-lfs-pointer": case_integrity_lfs_pointer,
+    "integrity-hf-cache": case_integrity_hf_cache,
+    "integrity-manifest": case_integrity_manifest,
+    "provenance-license": case_provenance_license,
+    "provenance-no-license": case_provenance_no_license,
 }
 
 
 def build(case):
-    files, links = CASES[case]()
-    model = os.path.join(HERE, case, "model")
-    if os.path.lexists(model):
-        shutil.rmtree(model)
+    files, links, *rest = CASES[case]()
+    extra = rest[0] if rest else {}
+    case_dir = os.path.join(HERE, case)
+    model_dir = extra.get("model_dir", "model")
+    model = os.path.join(case_dir, model_dir)
+    for old in {os.path.join(case_dir, "model"), model}:
+        if os.path.islink(old):
+            os.unlink(old)
+        elif os.path.lexists(old):
+            shutil.rmtree(old)
     os.makedirs(model)
     for rel, data in sorted(files.items()):
+        data, mode = data if isinstance(data, tuple) else (data, 0o644)
         assert len(data) < MAX_FILE, (case, rel, len(data))
         path = os.path.join(model, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(data)
-        os.chmod(path, 0o644)
+        os.chmod(path, mode)
     for rel, target in sorted(links.items()):
-        os.symlink(target, os.path.join(model, rel))
+        path = os.path.join(model, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.symlink(target, path)
+    if model_dir != "model":
+        os.symlink(model_dir, os.path.join(case_dir, "model"))
+    for rel, data in sorted(extra.get("case_files", {}).items()):
+        with open(os.path.join(case_dir, rel), "wb") as f:
+            f.write(data)
+        os.chmod(os.path.join(case_dir, rel), 0o644)
     print(f"{case}: {len(files)} file(s), {len(links)} symlink(s)")
 
 

@@ -49,6 +49,8 @@ void test_policy(void)
     CHECK(v("collections", "OrderedDict") == PICKLE_SAFE);
     CHECK(v("torch._utils", "_rebuild_tensor_v2") == PICKLE_SAFE);
     CHECK(v("torch", "FloatStorage") == PICKLE_SAFE);
+    CHECK(v("torch", "FloatTensor") == PICKLE_SAFE); /* pre-1.0 tar tensor records */
+    CHECK(v("torch", "FloatTensor.register_hook") == PICKLE_UNKNOWN);
     CHECK(v("torch", "bfloat16") == PICKLE_SAFE);
     CHECK(v("numpy.core.multiarray", "_reconstruct") == PICKLE_SAFE);
     CHECK(v("numpy._core.multiarray", "_reconstruct") == PICKLE_SAFE);

@@ -4,8 +4,48 @@
 #include "unit.h"
 #include "../../src/core/scan_ctx.h"
 
+/* --exclude and suppression paths: the rules of docs/policy.md#excludes */
+static void test_exclude_globs(void)
+{
+    static const struct {
+        const char *glob, *path;
+        bool excluded;
+    } cases[] = {
+        {"*.md", "README.md", true},
+        {"*.md", "docs/intro.md", true},
+        {"*.md", "docs/intro.mdx", false},
+        {"docs", "docs/a/b.bin", true},
+        {"docs", "documents/a.bin", false},
+        {"docs/*", "docs/a/b.bin", true},
+        {"docs/*", "sub/docs/a.bin", true},
+        {"/docs", "sub/docs/a.bin", false},
+        {"/docs", "docs/a.bin", true},
+        {"/notes.txt", "notes.txt", true},
+        {"/notes.txt", "sub/notes.txt", false},
+        {"legacy/**", "legacy/x/y.bin", true},
+        {"**/cache", "a/b/cache/x", true},
+        {"**", "anything/at/all", true},
+        {"*", "x", true},
+        {"a?c", "abc", true},
+        {"a?c", "a/c", false},
+        {"[ab].bin", "b.bin", true},
+        {"[ab].bin", "c.bin", false},
+        {"pytorch_model.bin", "pytorch_model.bin.index.json", false},
+        {"", "x", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *g = cases[i].glob;
+        bool got = ms_path_excluded(cases[i].path, &g, 1);
+        CHECK(got == cases[i].excluded);
+        if (got != cases[i].excluded)
+            fprintf(stderr, "  glob '%s' on '%s'\n", cases[i].glob, cases[i].path);
+    }
+    CHECK(!ms_path_excluded("a", NULL, 0));
+}
+
 void test_report(void)
 {
+    test_exclude_globs();
     ms_severity s;
     CHECK(ms_severity_parse("HIGH", &s) && s == MS_SEV_HIGH);
     CHECK(ms_severity_parse("informational", &s) && s == MS_SEV_INFORMATIONAL);

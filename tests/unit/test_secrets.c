@@ -110,4 +110,29 @@ void test_secrets(void)
     const char *vocab = "{\"model\": {\"vocab\": {\"jane.roe@acme-labs.io\": 1, "
                         "\"/home/alice/\": 2, \"hf_QwErTyUiOpAsDfGhJkLzXcVbNm0123456789\": 3}}}";
     CHECK_STR(kind_of(vocab, "tokenizer.json"), "Hugging Face token");
+
+    /* a metadata value: its key in details.key; a vocabulary value keeps
+     * credentials only, whatever its location is called */
+    const char *tokens = "jane.roe@acme-labs.io\n/home/alice/\n" "hf_QwErTyUiOpAsDfGhJkLzXcVbNm0123456789\n";
+    r = ms_report_new("t");
+    CHECK(secrets_scan_metadata(r, "model.gguf", "tokenizer.ggml.tokens", (const uint8_t *)tokens,
+                                strlen(tokens), "the GGUF metadata value 'tokenizer.ggml.tokens'",
+                                true, NULL) == MS_OK);
+    CHECK(r->nfindings == 1);
+    if (r->nfindings == 1) {
+        CHECK_STR(r->findings[0].rule_id, "SECRET-CREDENTIAL");
+        CHECK_STR(json_string_value(json_object_get(r->findings[0].details, "key")),
+                  "tokenizer.ggml.tokens");
+        CHECK(strstr(r->findings[0].description, "'tokenizer.ggml.tokens'") != NULL);
+    }
+    ms_report_free(r);
+    r = ms_report_new("t");
+    secrets_scratch *scratch = secrets_scratch_new();
+    for (int i = 0; i < 2; i++) /* a kept scratch serves scan after scan */
+        CHECK(secrets_scan_metadata(r, "model.gguf", "general.author", (const uint8_t *)tokens,
+                                    strlen(tokens), "the GGUF metadata value 'general.author'",
+                                    false, scratch) == MS_OK);
+    secrets_scratch_free(scratch);
+    CHECK(r->nfindings == 6); /* e-mail, home directory, token; twice */
+    ms_report_free(r);
 }

@@ -47,6 +47,12 @@
  *   so gzip of a tar of a 7z of a pickle is "a.tar.gz!inner.7z!x.pkl" and a
  *   gzip inside a gzip is "a.gz.gz!<decompressed>!<decompressed>".
  *
+ * A plain tar with regular members named "pickle", "tensors" and "storages"
+ * is a pre-1.0 PyTorch checkpoint (reported as "pytorch-tar"): torch.load
+ * reads it by those names, and its "storages" and "tensors" members, which
+ * put raw data between pickles, are walked by src/formats/pickle/torch_tar.c
+ * instead of being analysed by content.
+ *
  * Memory: a member is read in 1 MiB chunks into one buffer, reserving each
  * chunk against the per-file budget first, and stopped at the per-member limit
  * or when it decompresses more than archive_max_ratio times its compressed
@@ -69,6 +75,7 @@
 #include "../../util/cursor.h"
 #include "../../util/strbuf.h"
 #include "../format.h"
+#include "../pickle/torch_tar.h"
 
 enum {
     CHUNK = 1 << 20,           /* bytes decoded per read */
@@ -324,6 +331,7 @@ typedef struct job {
     bool stop;        /* a limit ended the whole container */
     bool nomem;
     bool malformed; /* ARCHIVE-MALFORMED already reported */
+    bool torch_tar; /* a pre-1.0 PyTorch tar: some members are walked by layout */
 } job;
 
 typedef enum member_end {
@@ -614,7 +622,8 @@ static void scan_member_data(job *j, const char *name, source *src, int64_t decl
                                   : "");
         goto out;
     }
-    ms_status st = ms_scan_member(ctx, name, buf ? buf : (const uint8_t *)"", len);
+    ms_scan_fn layout = j->torch_tar ? torch_tar_member_scan(name) : NULL;
+    ms_status st = ms_scan_member_with(ctx, name, buf ? buf : (const uint8_t *)"", len, layout);
     if (st == MS_NOMEM)
         j->nomem = true;
     if (ctx->budget->members > lim->archive_max_members)
@@ -886,6 +895,32 @@ static struct archive *open_archive(job *j, const uint8_t *data, size_t len, kin
     return a;
 }
 
+/* True when a tar holds regular members named "pickle", "tensors" and
+ * "storages", exactly as Python's tarfile looks them up for torch.load.
+ * Reads the headers only (the data of an uncompressed tar in memory is
+ * skipped, not decoded), up to the member limit. */
+static bool tar_is_torch_layout(const uint8_t *data, size_t len, uint64_t max_entries)
+{
+    struct archive *a = archive_read_new();
+    if (!a)
+        return false;
+    unsigned seen = 0;
+    if (archive_read_support_format_tar(a) == ARCHIVE_OK &&
+        archive_read_open_memory(a, data, len) == ARCHIVE_OK) {
+        for (uint64_t n = 0; n < max_entries && seen != TORCH_TAR_LAYOUT; n++) {
+            struct archive_entry *e;
+            int r = archive_read_next_header(a, &e);
+            if (r == ARCHIVE_EOF || r < ARCHIVE_WARN)
+                break;
+            const char *name = archive_entry_pathname(e);
+            if (r != ARCHIVE_RETRY && name && archive_entry_filetype(e) == AE_IFREG)
+                seen |= torch_tar_member_bit(name);
+        }
+    }
+    archive_read_free(a);
+    return seen == TORCH_TAR_LAYOUT;
+}
+
 /* Every entry of an opened 7z or tar. */
 static void scan_entries(job *j, struct archive *a, const uint8_t *data, size_t len, kind k)
 {
@@ -986,7 +1021,7 @@ static void scan_stream(job *j, const uint8_t *data, size_t len, kind k)
 
 static ms_status scan_libarchive(ms_scan_ctx *ctx, const uint8_t *data, size_t len, kind k)
 {
-    job j = {ctx, kinds[k].name, 0, 0, false, false, false};
+    job j = {ctx, kinds[k].name, 0, 0, false, false, false, false};
     if (kinds[k].filter != ARCHIVE_FILTER_NONE) {
         if (!filter_is_native(kinds[k].filter)) {
             ms_report_add(ctx->report, "FORMAT-NOT-ANALYSED", ctx->location,
@@ -1000,6 +1035,11 @@ static ms_status scan_libarchive(ms_scan_ctx *ctx, const uint8_t *data, size_t l
         scan_stream(&j, data, len, k);
     } else {
         struct archive *a = open_archive(&j, data, len, k, false);
+        if (a && k == KIND_TAR &&
+            tar_is_torch_layout(data, len, ctx->limits->archive_max_members)) {
+            j.torch_tar = true;
+            ctx->format_detail = "pytorch-tar";
+        }
         if (a) {
             scan_entries(&j, a, data, len, k);
             archive_read_free(a);
@@ -1079,7 +1119,7 @@ ms_status archive_scan_lzma(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
 
 ms_status archive_scan_zlib(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
 {
-    job j = {ctx, "zlib", 1, 0, false, false, false};
+    job j = {ctx, "zlib", 1, 0, false, false, false, false};
     zsource *z = calloc(1, sizeof(*z));
     if (!z)
         return MS_NOMEM;

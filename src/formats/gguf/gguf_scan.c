@@ -26,6 +26,12 @@
  * used, so an absurd tensor count, key count or string length is reported,
  * never allocated. Tensor data is never read: the time taken depends on the
  * header, not the weights.
+ *
+ * Every string value (and every string of an array, at any depth) goes
+ * through the secrets check, key by key, so a finding names its key
+ * (details.key). The tokenizer vocabulary (tokenizer.ggml.tokens, .merges,
+ * .added_tokens) is checked as vocabulary files are: credentials only, since
+ * it holds whatever its corpus held.
  */
 #include "gguf_scan.h"
 
@@ -34,6 +40,7 @@
 #include <string.h>
 
 #include "../../policy/template_check.h"
+#include "../../repo/secrets.h"
 #include "../../util/checked.h"
 #include "../../util/cursor.h"
 #include "../../util/strbuf.h"
@@ -51,6 +58,12 @@ enum {
     GGUF_DEFAULT_ALIGNMENT = 32,
     TIME_CHECK_EVERY = 1 << 16, /* values read between checks of the time limit */
     KEY_SHOWN = 120,
+    /* the strings of one array are checked for secrets in batches of this
+     * many bytes (a real vocabulary is a few MB) */
+    SECRET_BATCH = 16 << 20,
+    /* keys reported for secrets before the check stops (a report bomb of
+     * a million keys each holding a token would otherwise follow) */
+    SECRET_MAX_KEYS = 64,
 };
 
 enum gguf_value_type {
@@ -108,6 +121,16 @@ typedef struct gguf_reader {
     uint64_t steps;
     uint64_t alignment;
     char key[KEY_SHOWN + 1]; /* the key being read, for messages */
+    /* the secrets check of the key being read */
+    bool secret_on;         /* check this key's strings */
+    bool secret_vocabulary; /* a tokenizer vocabulary: credentials only */
+    bool secret_hit;        /* this key produced a finding */
+    bool secret_limit;      /* SECRET_MAX_KEYS reached and reported */
+    bool nomem;             /* memory ran out in the secrets check */
+    unsigned secret_keys;   /* keys that produced findings */
+    ms_strbuf secret_batch; /* the strings of an array, newline-separated */
+    secrets_scratch *secret_scratch;
+    char secret_origin[KEY_SHOWN + 48];
 } gguf_reader;
 
 static void malformed(gguf_reader *g, size_t at, const char *fmt, ...) MS_PRINTF(3, 4);
@@ -204,6 +227,88 @@ static bool rd_string(gguf_reader *g, const char *what, span *out)
     return true;
 }
 
+static bool span_is(const span *k, const char *text)
+{
+    size_t n = strlen(text);
+    return k->n == n && memcmp(k->p, text, n) == 0;
+}
+
+static void secret_check(gguf_reader *g, const uint8_t *p, size_t n)
+{
+    ms_report *r = g->ctx->report;
+    size_t before = r->nfindings;
+    if (secrets_scan_metadata(r, g->ctx->location, g->key, p, n, g->secret_origin,
+                              g->secret_vocabulary, g->secret_scratch) == MS_NOMEM)
+        g->nomem = true;
+    if (r->nfindings > before)
+        g->secret_hit = true;
+}
+
+static void secret_flush(gguf_reader *g)
+{
+    ms_strbuf *b = &g->secret_batch;
+    if (b->nomem)
+        g->nomem = true;
+    if (b->len)
+        secret_check(g, (const uint8_t *)b->data, b->len);
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+/* Before the value of `key` (g->key is set): its strings are checked unless
+ * the limit of keys with findings was reached. */
+static void secret_begin(gguf_reader *g, const span *key)
+{
+    g->secret_on = g->secret_keys < SECRET_MAX_KEYS;
+    g->secret_hit = false;
+    g->secret_vocabulary = span_is(key, "tokenizer.ggml.tokens") ||
+                           span_is(key, "tokenizer.ggml.merges") ||
+                           span_is(key, "tokenizer.ggml.added_tokens");
+    snprintf(g->secret_origin, sizeof(g->secret_origin), "the GGUF metadata value '%s'",
+             g->key);
+}
+
+/* One string of the key's value: a lone string is checked where it lies in
+ * the file, the strings of an array are batched (none is ever split). */
+static void secret_add(gguf_reader *g, const span *s, bool in_array)
+{
+    if (s->n == 0)
+        return;
+    if (!g->secret_on) {
+        if (!g->secret_limit)
+            ms_report_add(g->ctx->report, "SCAN-LIMIT", g->ctx->location,
+                          json_pack("{s:s, s:I, s:s}", "limit",
+                                    "GGUF metadata values with secrets", "max",
+                                    (json_int_t)SECRET_MAX_KEYS, "key", g->key),
+                          "%d GGUF metadata values already hold credentials or personal data; "
+                          "the strings of '%s' and of the keys after it were not checked for "
+                          "more.",
+                          SECRET_MAX_KEYS, g->key);
+        g->secret_limit = true;
+        return;
+    }
+    ms_strbuf *b = &g->secret_batch;
+    if (!in_array || s->n >= SECRET_BATCH) {
+        secret_check(g, s->p, s->n);
+        return;
+    }
+    if (b->len + s->n + 1 > SECRET_BATCH)
+        secret_flush(g);
+    ms_strbuf_append(b, (const char *)s->p, s->n);
+    ms_strbuf_append(b, "\n", 1);
+}
+
+/* After the value (read whole or not: what was read is checked). */
+static void secret_end(gguf_reader *g)
+{
+    if (!g->secret_on)
+        return;
+    secret_flush(g);
+    if (g->secret_hit)
+        g->secret_keys++;
+}
+
 static bool is_template_key(const span *k)
 {
     static const char base[] = "tokenizer.chat_template";
@@ -228,6 +333,7 @@ static bool rd_value(gguf_reader *g, uint32_t type, unsigned depth, bool templat
             return false;
         if (template_key)
             template_check(g->ctx, g->key, s.p, s.n, TEMPLATE_DECLARED);
+        secret_add(g, &s, depth > 0);
         return true;
     }
     if (type == GT_BOOL) {
@@ -359,7 +465,10 @@ static bool read_kv(gguf_reader *g, uint64_t i, span *key)
         g->alignment = a;
         return !g->stopped;
     }
-    return rd_value(g, type, 0, is_template_key(key));
+    secret_begin(g, key);
+    bool ok = rd_value(g, type, 0, is_template_key(key));
+    secret_end(g);
+    return ok;
 }
 
 static bool read_tensor_info(gguf_reader *g, uint64_t i, tensor_info *t)
@@ -550,8 +659,12 @@ ms_status gguf_scan(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
         return MS_NOMEM;
     }
     uint64_t got = 0;
+    ms_strbuf_init(&g.secret_batch, SECRET_BATCH + 1);
+    g.secret_scratch = secrets_scratch_new();
     while (got < nkv && read_kv(&g, got, &keys[got]))
         got++;
+    ms_strbuf_free(&g.secret_batch);
+    secrets_scratch_free(g.secret_scratch);
     if (!g.stopped)
         check_duplicates(&g, keys, (size_t)got, "metadata key");
     uint64_t nt = 0;
@@ -567,5 +680,5 @@ ms_status gguf_scan(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
     free(keys);
     free(tensors);
     free(names);
-    return MS_OK; /* the verdict travels in the findings */
+    return g.nomem ? MS_NOMEM : MS_OK; /* the verdict travels in the findings */
 }

@@ -21,6 +21,7 @@
 
 #include "../../codec/pickle_vm.h"
 #include "../../policy/pickle_policy.h"
+#include "../../policy/policy_file.h"
 #include "../../repo/secrets.h"
 #include "../../util/cursor.h"
 #include "../../util/strbuf.h"
@@ -106,6 +107,7 @@ static void gstat_init(analysis *an, gstat *s, const pickle_global *pg, size_t o
         s->cls.reason = "resolved through the copyreg extension registry of the loading process";
     } else {
         s->cls = pickle_policy_classify(pg->module, pg->name);
+        policy_adjust_global(an->ctx->policy, pg->module, pg->name, &s->cls);
     }
 }
 
@@ -1157,6 +1159,76 @@ ms_status pickle_scan(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
     return st;
 }
 
+struct pickle_session {
+    analysis an;
+    pickle_run_result res;
+    bool limit_reported;
+};
+
+pickle_session *pickle_session_new(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
+{
+    pickle_session *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    if (!analysis_init(&s->an, ctx, ctx->location, data, len, 0)) {
+        analysis_free(&s->an);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+const pickle_value *pickle_session_run(pickle_session *s, size_t off, size_t *end)
+{
+    analysis *an = &s->an;
+    ms_scan_ctx *ctx = an->ctx;
+    an->stream = an->nstreams;
+    if (an->nstreams >= ctx->limits->pickle_max_streams) {
+        if (!s->limit_reported)
+            ms_report_add(ctx->report, "SCAN-LIMIT", an->location,
+                          json_pack("{s:s, s:I}", "limit", "pickle streams per file", "offset",
+                                    (json_int_t)off),
+                          "More than %u pickle streams in this file; the rest of it from offset "
+                          "%zu was not analysed.",
+                          ctx->limits->pickle_max_streams, off);
+        s->limit_reported = true;
+        return NULL;
+    }
+    pickle_vm_run(an->vm, an->data, an->len, off, &s->res);
+    an->nstreams++;
+    if (s->res.status != MS_OK) {
+        report_break(an, &s->res);
+        return NULL;
+    }
+    *end = s->res.end;
+    return &s->res.result;
+}
+
+unsigned pickle_session_storage_elsize(const pickle_session *s, const pickle_value *v)
+{
+    if (v->kind != PK_GLOBAL)
+        return 0;
+    const pickle_global *g = pickle_vm_global(s->an.vm, v->n);
+    if (!g || g->dynamic || g->extension || strcmp(g->module, "torch") != 0)
+        return 0;
+    return storage_elsize(g->name);
+}
+
+void pickle_session_finish(pickle_session *s)
+{
+    analysis_report(&s->an, true);
+}
+
+ms_status pickle_session_free(pickle_session *s)
+{
+    if (!s)
+        return MS_OK;
+    ms_status st = s->an.failed_nomem ? MS_NOMEM : MS_OK;
+    analysis_free(&s->an);
+    free(s);
+    return st;
+}
+
 typedef struct explain_state {
     analysis an;
     ms_strbuf out;
@@ -1227,7 +1299,7 @@ char *ms_pickle_explain(const uint8_t *data, size_t len, const ms_limits *limits
     ms_budget budget;
     memset(&budget, 0, sizeof(budget));
     clock_gettime(CLOCK_MONOTONIC, &budget.start);
-    ms_scan_ctx ctx = {scratch, limits, "input", 0, &budget, NULL, NULL, NULL};
+    ms_scan_ctx ctx = {scratch, limits, "input", 0, &budget, NULL, NULL, NULL, NULL};
     if (!scratch || !analysis_init(&es.an, &ctx, "input", data, len, 0)) {
         ms_report_free(scratch);
         analysis_free(&es.an);

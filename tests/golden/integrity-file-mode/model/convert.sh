@@ -1,0 +1,3 @@
+#!/bin/sh
+# converts the checkpoint
+exec python3 convert.py "$@"
