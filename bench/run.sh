@@ -8,7 +8,7 @@
 #   MODEL_SCANNER      scanner binary            (default ./build/model-scanner)
 #   BENCH_DIR          cache dir for the files   (default /tmp/model-scanner-bench)
 #   BENCH_CKPT_MB      size of the PyTorch checkpoint cases (default 2048; needs python3-torch)
-#   BENCH_SKIP_CKPT    1 to skip the checkpoint cases
+#   BENCH_SKIP_CKPT    1 to skip the checkpoint cases (and the convert rows)
 #   BENCH_SIZE_MB      size of the big files     (default 256; MB = MiB)
 #   BENCH_SMALL_MB     size of the small memo-free file (default BENCH_SIZE_MB/8)
 #   BENCH_RUNS         scanner runs per case, best taken (default 3)
@@ -158,6 +158,37 @@ scanner_case "scanner (sha256 on)"            "$f_memo"   1
 scanner_case "scanner --no-hash, memo-free"   "$f_nomemo" 0
 scanner_case "scanner --no-hash, memo-free"   "$f_small"  0
 
+# --- a folder of 8 files: --jobs 1 against every processor (same report) ----
+jobs_dir=$tmp/jobs-folder
+mkdir -p "$jobs_dir"
+for i in 1 2 3 4 5 6 7 8; do ln -f -- "$f_small" "$jobs_dir/part-$i.pkl"; done
+jobs_case() {  # label jobs
+    local best="" rss=0 r
+    cat -- "$f_small" >/dev/null
+    for (( r = 1; r <= runs; r++ )); do
+        measure jobs "$scanner" --model-path "$jobs_dir" --output-format json \
+            --output-file "$tmp/jobs-$2.json" --no-hash --quiet --jobs "$2"
+        check_scanner_rc jobs "$1"
+        if [[ -z $best ]] || awk -v a="$m_sec" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+            best=$m_sec
+        fi
+        (( m_rss > rss )) && rss=$m_rss
+    done
+    rows+=("$1|$(( 8 * $(stat -c %s "$f_small") ))|$best|$rss")
+}
+jobs_case "8 files, --jobs 1" 1
+jobs_case "8 files, --jobs $(nproc)" "$(nproc)"
+if ! "$py" - "$tmp/jobs-1.json" "$tmp/jobs-$(nproc).json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+for d in (a, b):
+    d.pop("scan_timestamp")
+sys.exit(a != b)
+PY
+then
+    notes+=("warning: --jobs 1 and --jobs $(nproc) gave different reports")
+fi
+
 # --- PyTorch checkpoints: time must not grow with the weights without hashing
 ckpt_mb=${BENCH_CKPT_MB:-2048}
 if [[ ${BENCH_SKIP_CKPT:-0} == 1 ]]; then
@@ -177,6 +208,21 @@ else
     # the machine's SHA-256 speed (OpenSSL, as the scanner uses), for the hashing rows
     measure sha openssl dgst -sha256 "$dir/ckpt-zip-${ckpt_mb}M.pt"
     rows+=("openssl dgst -sha256 (reference)|$(stat -c %s "$dir/ckpt-zip-${ckpt_mb}M.pt")|$m_sec|$m_rss")
+    # convert: tensor bytes are copied in bounded chunks, so peak RSS must stay
+    # far below the checkpoint's size (one run each; the output is deleted)
+    for kind in zip legacy; do
+        big=$dir/ckpt-$kind-${ckpt_mb}M.pt conv=$tmp/convert-$kind.safetensors
+        cat -- "$big" >/dev/null
+        scanner_args=(convert --quiet "$big" "$conv")
+        measure convert "$scanner" "${scanner_args[@]}"
+        if (( m_rc == 1 )); then
+            notes+=("warning: convert refused $big: $(tail -n 1 "$tmp/convert.err")")
+        elif (( m_rc != 0 )); then
+            check_scanner_rc convert "convert $kind"   # 2 or a signal: fails the bench
+        fi
+        rows+=("convert $kind -> safetensors|$(stat -c %s "$big")|$m_sec|$m_rss")
+        rm -f -- "$conv"
+    done
 fi
 
 py_sec="" py_rss=""

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "model_scanner.h"
+#include "convert_cmd.h"
 
 static const char usage_text[] =
     "Usage: model-scanner --model-path PATH [options]\n"
@@ -72,6 +73,8 @@ static const char usage_text[] =
     "Subcommands:\n"
     "  explain FILE            disassemble a pickle, marking every import and call\n"
     "                          with the verdict the scanner gives it\n"
+    "  convert INPUT [OUTPUT]  convert a PyTorch checkpoint or model folder to safetensors\n"
+    "                          without running it (--force, --drop-non-tensors; convert --help)\n"
     "\n"
     "Exit status: 0 no unsuppressed finding at or above --fail-on (always 0\n"
     "             without it), 1 at least one such finding, 2 a scan could not\n"
@@ -302,6 +305,8 @@ int main(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "explain") == 0)
         return cmd_explain(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "convert") == 0)
+        return ms_cli_convert(argc, argv);
 
     enum { OPT_PATH = 256, OPT_FORMAT, OPT_FILE, OPT_FAIL, OPT_NOHASH, OPT_QUIET, OPT_RULES,
            OPT_VERSION, OPT_HELP, OPT_MANIFEST, OPT_ALLSNAP, OPT_ADVISORIES, OPT_ALLMODELS,
