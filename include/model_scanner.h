@@ -158,6 +158,8 @@ bool ms_manifest_validate(const char *path, char *err, size_t errsz);
  * failure with "LINE:COLUMN: why" (or why alone) in err. The accessors return
  * false when the policy does not set the value. */
 ms_policy *ms_policy_load(const char *path, char *err, size_t errsz);
+/* The same from text in memory (len bytes, no NUL needed). */
+ms_policy *ms_policy_parse(const char *text, size_t len, char *err, size_t errsz);
 void ms_policy_free(ms_policy *policy);
 bool ms_policy_fail_on(const ms_policy *policy, ms_severity *out);
 bool ms_policy_min_severity(const ms_policy *policy, ms_severity *out);

@@ -216,6 +216,11 @@ bad = {
     "duplicate key": ("fail-on: high\nfail-on: low\n", "2:1", "twice"),
     "wrong type": ("exclude: {a: b}\n", "1:10", "exclude"),
     "version": ("version: 2\n", "1:10", "version"),
+    "alias": ("exclude: &x [a]\nsuppress: *x\n", "1:10", "aliases"),
+    "tag": ("exclude: !!python/object:os.system [id]\n", "1:10", "tags"),
+    "two documents": ("---\nfail-on: high\n---\nfail-on: low\n", "4:1", "one YAML document"),
+    "too many keys": ("severity:\n" + "".join(f"  K{i}: low\n" for i in range(1001)), "2:3",
+                      "keys"),
 }
 for name, (text, where, word) in bad.items():
     p = policy("bad.yml", text)

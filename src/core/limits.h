@@ -122,8 +122,10 @@
  * thread can hold a large pickle memo) on any machine we expect. */
 #define MS_MAX_JOBS 256U
 
-/* A policy file is a short hand-written YAML document. */
+/* A policy file is a short hand-written YAML document: a few dozen
+ * entries per list. Entries and keys are capped so that checking a list for
+ * repeated keys and matching suppressions against findings stay cheap. */
 #define MS_POLICY_MAX_BYTES (1U << 20)
-#define MS_POLICY_MAX_ENTRIES 10000U
+#define MS_POLICY_MAX_ENTRIES 1000U
 
 #endif

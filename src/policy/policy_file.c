@@ -519,6 +519,34 @@ ms_policy *ms_policy_load(const char *path, char *err, size_t errsz)
         free(text);
         return NULL;
     }
+    ms_policy *p = ms_policy_parse(text, len, err, errsz);
+    free(text);
+    return p;
+}
+
+/* The tags libyaml gives untagged nodes, and the core schema's scalars;
+ * "!!python/object:..." and every other tag is refused. */
+static bool plain_tag(const char *tag)
+{
+    static const char *const plain[] = {"str", "seq", "map", "int", "float", "bool", "null",
+                                        "timestamp"};
+    if (!tag)
+        return true;
+    if (strncmp(tag, "tag:yaml.org,2002:", 18) != 0)
+        return false;
+    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
+        if (strcmp(tag + 18, plain[i]) == 0)
+            return true;
+    return false;
+}
+
+ms_policy *ms_policy_parse(const char *text, size_t len, char *err, size_t errsz)
+{
+    err[0] = '\0';
+    if (len > MS_POLICY_MAX_BYTES) {
+        snprintf(err, errsz, "is larger than 1 MiB");
+        return NULL;
+    }
     ms_policy *p = calloc(1, sizeof(*p));
     yaml_parser_t parser;
     yaml_document_t doc;
@@ -548,12 +576,40 @@ ms_policy *ms_policy_load(const char *path, char *err, size_t errsz)
         snprintf(err, errsz, "is empty");
         goto out;
     }
-    /* aliases would let one entry stand for many; the policy has no need */
-    for (yaml_node_t *n = doc.nodes.start; n < doc.nodes.top; n++)
-        if (n->tag && strncmp((const char *)n->tag, "tag:yaml.org,2002:", 18) != 0) {
+    /* tags would ask for types a policy has no use for; aliases would let
+     * one node stand in many places (the document API shares it): refuse
+     * both, and mappings too large to check for repeated keys */
+    size_t nnodes = (size_t)(doc.nodes.top - doc.nodes.start);
+    unsigned char *refs = calloc(nnodes ? nnodes : 1, 1);
+    if (!refs) {
+        fail(&ld, NULL, "out of memory");
+        goto out;
+    }
+    for (yaml_node_t *n = doc.nodes.start; n < doc.nodes.top && !ld.failed; n++) {
+        if (!plain_tag((const char *)n->tag))
             fail(&ld, n, "YAML tags are not allowed here");
-            goto out;
+        if (n->type == YAML_SEQUENCE_NODE) {
+            for (yaml_node_item_t *it = n->data.sequence.items.start;
+                 it < n->data.sequence.items.top && !ld.failed; it++)
+                if (*it >= 1 && (size_t)*it <= nnodes && refs[*it - 1]++)
+                    fail(&ld, yaml_document_get_node(&doc, *it),
+                         "YAML aliases are not allowed here");
+        } else if (n->type == YAML_MAPPING_NODE) {
+            if (n->data.mapping.pairs.top - n->data.mapping.pairs.start > MS_POLICY_MAX_ENTRIES)
+                fail(&ld, n, "more than %u keys in one mapping", MS_POLICY_MAX_ENTRIES);
+            for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
+                 pr < n->data.mapping.pairs.top && !ld.failed; pr++) {
+                int ids[2] = {pr->key, pr->value};
+                for (int k = 0; k < 2 && !ld.failed; k++)
+                    if (ids[k] >= 1 && (size_t)ids[k] <= nnodes && refs[ids[k] - 1]++)
+                        fail(&ld, yaml_document_get_node(&doc, ids[k]),
+                             "YAML aliases are not allowed here");
+            }
         }
+    }
+    free(refs);
+    if (ld.failed)
+        goto out;
     mapping_each(&ld, root, "the policy", top_key, NULL);
     if (!ld.failed) {
         /* a second document would be ignored silently: refuse it */
@@ -570,7 +626,6 @@ out:
         yaml_document_delete(&doc);
     if (have_parser)
         yaml_parser_delete(&parser);
-    free(text);
     if (!p || ld.failed || err[0]) {
         ms_policy_free(p);
         if (!err[0])
