@@ -106,6 +106,61 @@ void test_secrets(void)
     }
     ms_report_free(r);
 
+    /* matches located by the ends pass and a SOM window before each end:
+     * far apart, counted once each, excerpts and offsets exact; a window
+     * edge cannot invent a match ("Xhf_..." is not a token); and more
+     * ends than the windows take fall back to a whole SOM scan */
+    {
+        size_t n = 3u << 20;
+        uint8_t *buf = malloc(n);
+        memset(buf, ' ', n);
+        const char *mail = "jane.roe@acme-labs.io";
+        const char *glued = "Xhf_QwErTyUiOpAsDfGhJkLzXcVbNm0123456789";
+        memcpy(buf + 10, mail, strlen(mail));
+        memcpy(buf + (1u << 20), mail, strlen(mail));
+        /* a real token 100 bytes after a glued one: the window of the real
+         * one starts inside the glued one */
+        size_t g = (2u << 20) - 4096 + 50;
+        memcpy(buf + g, glued, strlen(glued));
+        memcpy(buf + g + 4096 - 4, "hf_QwErTyUiOpAsDfGhJkLzXcVbNm0123456780", 39);
+        r = ms_report_new("t");
+        CHECK(secrets_scan(r, "blob.bin", buf, n, "test") == MS_OK);
+        size_t emails = 0, tokens = 0;
+        for (size_t i = 0; i < r->nfindings; i++) {
+            json_t *d = r->findings[i].details;
+            const char *kind = json_string_value(json_object_get(d, "secret_kind"));
+            json_int_t occ = json_integer_value(json_object_get(d, "occurrences"));
+            json_int_t first = json_integer_value(json_object_get(d, "first_offset"));
+            if (kind && strcmp(kind, "e-mail address") == 0) {
+                emails++;
+                CHECK(occ == 2 && first == 10);
+            } else if (kind && strcmp(kind, "Hugging Face token") == 0) {
+                tokens++;
+                CHECK(occ == 1 && first == (json_int_t)(g + 4096 - 4));
+            }
+        }
+        CHECK(emails == 1 && tokens == 1);
+        ms_report_free(r);
+        /* 70,000 private addresses: past the ends the windows take */
+        const char *ip = "10.1.2.3 ";
+        for (size_t i = 0; i < 70000; i++)
+            memcpy(buf + 40 + i * 9, ip, 9);
+        r = ms_report_new("t");
+        CHECK(secrets_scan(r, "blob.bin", buf, n, "test") == MS_OK);
+        bool found = false;
+        for (size_t i = 0; i < r->nfindings; i++) {
+            json_t *d = r->findings[i].details;
+            const char *kind = json_string_value(json_object_get(d, "secret_kind"));
+            if (kind && strcmp(kind, "private IPv4 address") == 0) {
+                found = true;
+                CHECK(json_integer_value(json_object_get(d, "occurrences")) == 70000);
+            }
+        }
+        CHECK(found);
+        ms_report_free(r);
+        free(buf);
+    }
+
     /* a tokenizer vocabulary: personal data is not reported, credentials are */
     const char *vocab = "{\"model\": {\"vocab\": {\"jane.roe@acme-labs.io\": 1, "
                         "\"/home/alice/\": 2, \"hf_QwErTyUiOpAsDfGhJkLzXcVbNm0123456789\": 3}}}";
