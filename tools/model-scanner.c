@@ -594,6 +594,10 @@ int main(int argc, char **argv)
             ms_report_free(report);
     }
     if (format == OUT_SARIF) {
+        if (nkept > 20 && !quiet)
+            fprintf(stderr, "model-scanner: note: the SARIF log has %zu runs; GitHub code scanning "
+                            "takes at most 20 per file (scan fewer models per upload)\n",
+                    nkept);
         if (!write_json(out, ms_report_to_sarif((const ms_report *const *)kept, nkept), false)) {
             fprintf(stderr, "model-scanner: writing the SARIF log failed\n");
             rc = 2;
