@@ -527,12 +527,13 @@ int main(int argc, char **argv)
 
         ms_report *report = NULL;
         ms_status st = ms_scan(&opts, &report);
+        int scan_errno = errno;
         progress_clear(&ps);
         free(globs);
         ms_policy_free(own);
         if (st != MS_OK) {
             fprintf(stderr, "model-scanner: cannot scan '%s': %s\n", opts.model_path,
-                    st == MS_IO ? strerror(errno) : ms_status_name(st));
+                    st == MS_IO ? strerror(scan_errno) : ms_status_name(st));
             rc = 2;
             continue;
         }
