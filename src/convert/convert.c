@@ -43,7 +43,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "../core/scan_ctx.h"
 #include "../formats/safetensors/safetensors_scan.h"
@@ -53,7 +52,6 @@
 
 enum {
     CHUNK = 1 << 20,             /* bytes copied per write */
-    HASH_CHUNK = 16 << 20,       /* bytes hashed before their pages are released */
     RELEASE_EVERY = 64 << 20,    /* strided gathers: release the storage's pages this often */
 };
 
@@ -305,32 +303,6 @@ static ms_convert_verdict gate_scan(convert_run *run, job *j)
 
 /* ------------------------------------------------------------------ */
 /* reading the input */
-
-static void sha256_mapped(const uint8_t *data, size_t len, char out[65])
-{
-    static const char hex[] = "0123456789abcdef";
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    out[0] = '\0';
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx)
-        return;
-    bool ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
-    for (size_t off = 0; ok && off < len; off += HASH_CHUNK) {
-        size_t n = len - off < HASH_CHUNK ? len - off : HASH_CHUNK;
-        ok = EVP_DigestUpdate(ctx, data + off, n) == 1;
-        ms_release_pages(data + off, n);
-    }
-    ok = ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32;
-    EVP_MD_CTX_free(ctx);
-    if (!ok)
-        return;
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[64] = '\0';
-}
 
 static ms_convert_verdict map_input(convert_run *run, job *j)
 {
@@ -737,7 +709,7 @@ static ms_convert_verdict plan_job(convert_run *run, job *j)
         free(loc);
         return v;
     }
-    sha256_mapped(j->map, j->len, j->sha256);
+    ms_sha256_hex(j->map, j->len, true, j->sha256);
     if (!j->sha256[0])
         return failed(run, "cannot compute the sha256 of '%s'", j->input);
     return MS_CONVERT_DONE;

@@ -75,7 +75,7 @@ void ms_release_pages(const uint8_t *base, size_t len)
         madvise((void *)start, end - start, MADV_DONTNEED);
 }
 
-static void sha256_hex(const uint8_t *data, size_t len, bool mapped, char out[65])
+void ms_sha256_hex(const uint8_t *data, size_t len, bool mapped, char out[65])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char md[32];
@@ -349,7 +349,7 @@ static void scan_fd(const walker *w, ms_report *r, int fd, const char *rel, cons
         ms_report_add(r, "SCAN-LIMIT", rel, json_pack("{s:s}", "limit", "memory"),
                       "The analysis of this file ran out of memory and is incomplete.");
     if ((w->opts->hash_files || w->hash_all) && r->nfiles > before)
-        sha256_hex(data, len, map != NULL, r->files[before].sha256);
+        ms_sha256_hex(data, len, map != NULL, r->files[before].sha256);
     if (r->nfiles > before)
         integrity_check_mode(r, rel, st->st_mode, r->files[before].format);
     /* a Hugging Face cache blob is named after its content's hash */

@@ -56,6 +56,11 @@ bool ms_budget_expand(ms_scan_ctx *ctx, uint64_t n, const char *what);
  * top-level file is used up. Call it between units of work. */
 bool ms_budget_time_left(ms_scan_ctx *ctx);
 
+/* The sha256 of data as 64 lowercase hex digits ("" when hashing failed),
+ * fed in 16 MiB chunks; with `mapped`, data is a read-only file mapping
+ * whose pages are released behind the hash. */
+void ms_sha256_hex(const uint8_t *data, size_t len, bool mapped, char out[65]);
+
 /* Drops the pages of a read-only file mapping from [base, base+len) rounded
  * inward to pages; harmless for the mapping's contents (re-read on access).
  * Never call it on memory that is not such a mapping. */

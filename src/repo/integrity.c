@@ -143,14 +143,10 @@ void integrity_check_blob(ms_report *report, const char *rel, const char *blob_n
     const char *kind;
     if (all_hex(blob_name, 64)) {
         kind = "sha256 (a Git LFS object)";
-        if (sha256 && sha256[0]) {
+        if (sha256 && sha256[0])
             snprintf(actual, sizeof(actual), "%s", sha256);
-        } else {
-            unsigned char md[32];
-            unsigned int mdlen = 0;
-            EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-            hex(md, 32, actual);
-        }
+        else
+            ms_sha256_hex(data, len, false, actual);
     } else if (all_hex(blob_name, 40)) {
         kind = "git blob sha1";
         integrity_git_blob_sha1(data, len, actual);
