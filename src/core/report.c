@@ -102,22 +102,35 @@ void ms_report_free(ms_report *r)
     free(r);
 }
 
+/* Room for `need` elements of `size` bytes in arr (capacity *cap, doubled
+ * from 16): returns the array to use from now on, or NULL, with arr and
+ * *cap untouched, when memory ran out. */
+static void *reserve(void *arr, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return arr;
+    size_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *a = realloc(arr, n * size);
+    if (a)
+        *cap = n;
+    return a;
+}
+
 bool ms_report_addv(ms_report *r, const char *rule_id, const char *location, json_t *details,
                     const char *fmt, va_list ap)
 {
     const ms_rule *rule = ms_rule_find(rule_id);
     if (!rule)
         abort(); /* a rule id missing from the table is a programming error */
-    if (r->nfindings == r->findings_cap) {
-        size_t cap = r->findings_cap ? r->findings_cap * 2 : 16;
-        ms_finding *f = realloc(r->findings, cap * sizeof(*f));
-        if (!f) {
-            json_decref(details);
-            return false;
-        }
-        r->findings = f;
-        r->findings_cap = cap;
+    ms_finding *grown =
+        reserve(r->findings, &r->findings_cap, r->nfindings + 1, sizeof(*r->findings));
+    if (!grown) {
+        json_decref(details);
+        return false;
     }
+    r->findings = grown;
     ms_strbuf sb;
     ms_strbuf_init(&sb, 8192);
     ms_strbuf_vprintf(&sb, fmt, ap);
@@ -157,14 +170,10 @@ bool ms_report_add(ms_report *r, const char *rule_id, const char *location, json
 ms_file_entry *ms_report_add_file(ms_report *r, const char *path, uint64_t size,
                                   const char *format)
 {
-    if (r->nfiles == r->files_cap) {
-        size_t cap = r->files_cap ? r->files_cap * 2 : 16;
-        ms_file_entry *f = realloc(r->files, cap * sizeof(*f));
-        if (!f)
-            return NULL;
-        r->files = f;
-        r->files_cap = cap;
-    }
+    ms_file_entry *grown = reserve(r->files, &r->files_cap, r->nfiles + 1, sizeof(*r->files));
+    if (!grown)
+        return NULL;
+    r->files = grown;
     ms_file_entry *e = &r->files[r->nfiles];
     memset(e, 0, sizeof(*e));
     e->path = strdup(path);
@@ -207,31 +216,21 @@ void ms_report_finish(ms_report *r)
 
 bool ms_report_absorb(ms_report *r, ms_report *from)
 {
+    /* (reserve() returns the array: NULL only when growing failed, as long
+     * as something is asked for) */
     if (from->nfindings) {
-        size_t need = r->nfindings + from->nfindings;
-        if (need > r->findings_cap) {
-            size_t cap = r->findings_cap ? r->findings_cap : 16;
-            while (cap < need)
-                cap *= 2;
-            ms_finding *f = realloc(r->findings, cap * sizeof(*f));
-            if (!f)
-                return false;
-            r->findings = f;
-            r->findings_cap = cap;
-        }
+        ms_finding *findings = reserve(r->findings, &r->findings_cap,
+                                       r->nfindings + from->nfindings, sizeof(*r->findings));
+        if (!findings)
+            return false;
+        r->findings = findings;
     }
     if (from->nfiles) {
-        size_t need = r->nfiles + from->nfiles;
-        if (need > r->files_cap) {
-            size_t cap = r->files_cap ? r->files_cap : 16;
-            while (cap < need)
-                cap *= 2;
-            ms_file_entry *f = realloc(r->files, cap * sizeof(*f));
-            if (!f)
-                return false;
-            r->files = f;
-            r->files_cap = cap;
-        }
+        ms_file_entry *files =
+            reserve(r->files, &r->files_cap, r->nfiles + from->nfiles, sizeof(*r->files));
+        if (!files)
+            return false;
+        r->files = files;
     }
     if (from->nfindings)
         memcpy(r->findings + r->nfindings, from->findings,
