@@ -114,6 +114,15 @@ rc, doc, err = scan_json("--model-path", repo, "--policy", p)
 check("allow module.*: a longer module name is not covered",
       "PICKLE-UNKNOWN-GLOBAL" in rules(doc), rules(doc))
 
+# a Keras config's custom module follows the same allow list
+keras_custom = os.path.join(ROOT, "tests", "fixtures", "keras", "custom-object-evilpkg.h5")
+rc, doc, err = scan_json("--model-path", keras_custom)
+check("keras: a custom module is suspicious by default", "KERAS-CUSTOM-OBJECT" in rules(doc))
+p = policy("allow-keras.yml", "pickle:\n  allow: [evilpkg.layers.EvilDense]\n")
+rc, doc, err = scan_json("--model-path", keras_custom, "--policy", p)
+check("keras: an allowed custom module is not reported",
+      doc is not None and "KERAS-CUSTOM-OBJECT" not in rules(doc), err)
+
 p = policy("allow-bad.yml", "pickle:\n  allow:\n    - mylib.helpers.Thing\n    - os.system\n")
 rc, out, err = run("--model-path", repo, "--policy", p)
 check("allow of a dangerous global is refused (exit 2)", rc == 2, f"rc={rc}")

@@ -713,27 +713,28 @@ static bool global_matches(const char *pattern, const char *module, const char *
     return n > 0 && (size_t)n < sizeof(full) && strcmp(full, pattern) == 0;
 }
 
-void policy_adjust_global(const ms_policy *p, const char *module, const char *name,
+bool policy_adjust_global(const ms_policy *p, const char *module, const char *name,
                           pickle_class *cls)
 {
     if (!p || !module || !name)
-        return;
+        return false;
     for (size_t i = 0; i < p->ndeny; i++)
         if (global_matches(p->deny[i], module, name)) {
             cls->verdict = PICKLE_DANGEROUS;
             cls->role = PICKLE_ROLE_NONE;
             cls->reason = "denied by the policy file";
             cls->methods_safe = false;
-            return;
+            return false;
         }
     if (cls->verdict != PICKLE_UNKNOWN)
-        return; /* allow never overrides the built-in dangerous list */
+        return false; /* allow never overrides the built-in dangerous list */
     for (size_t i = 0; i < p->nallow; i++)
         if (global_matches(p->allow[i], module, name)) {
             cls->verdict = PICKLE_SAFE;
             cls->reason = "allowed by the policy file";
-            return;
+            return true;
         }
+    return false;
 }
 
 /* The file part of a location: before the first '!' and before a ":LINE". */

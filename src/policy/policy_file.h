@@ -10,8 +10,9 @@
 
 /* Applies the policy's pickle deny and allow lists to the built-in verdict
  * for module.name: a deny entry makes it dangerous; an allow entry makes an
- * unknown global safe (never a dangerous one). `policy` may be NULL. */
-void policy_adjust_global(const ms_policy *policy, const char *module, const char *name,
+ * unknown global safe (never a dangerous one). Returns true when an allow
+ * entry did. `policy` may be NULL. */
+bool policy_adjust_global(const ms_policy *policy, const char *module, const char *name,
                           pickle_class *cls);
 
 #endif

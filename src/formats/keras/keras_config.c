@@ -913,12 +913,10 @@ static void check_origin(kwalk *w, const json_t *obj, const char *class_name)
         why = dangerous_module_reason(module);
         if (!why) {
             pickle_class pc = pickle_policy_classify(module, name);
-            policy_adjust_global(w->ctx->policy, module, name, &pc);
+            if (policy_adjust_global(w->ctx->policy, module, name, &pc))
+                return; /* the user's own, trusted module */
             if (pc.verdict == PICKLE_DANGEROUS)
                 why = pc.reason ? pc.reason : "is on the deny list";
-            else if (pc.verdict == PICKLE_SAFE && pc.reason &&
-                     strcmp(pc.reason, "allowed by the policy file") == 0)
-                return; /* the user's own, trusted module */
         }
         json_t *d =
             json_pack("{s:s, s:s, s:s}", "module", module, "class_name", class_name, "name", name);
