@@ -131,24 +131,30 @@ check_scanner_rc() {  # measure-name label
 rows=()
 notes=()
 
-scanner_case() {  # label file hash(0|1)
-    local label=$1 file=$2 hash=$3 best="" rss=0 r
-    if (( hash )); then
-        scanner_args=(--model-path "$file" --output-format json --output-file /dev/null --quiet)
-    else
-        scanner_args=(--model-path "$file" --output-format json --output-file /dev/null --no-hash --quiet)
-    fi
-    cat -- "$file" >/dev/null          # warm the page cache
+best_of_runs() {  # label bytes scanner-args... : best time, highest RSS of $runs runs -> a row
+    local label=$1 bytes=$2 best="" rss=0 r
+    shift 2
     for (( r = 1; r <= runs; r++ )); do
-        measure scan "$scanner" "${scanner_args[@]}"
+        measure scan "$scanner" "$@"
         check_scanner_rc scan "$label"
         if [[ -z $best ]] || awk -v a="$m_sec" -v b="$best" 'BEGIN { exit !(a < b) }'; then
             best=$m_sec
         fi
         (( m_rss > rss )) && rss=$m_rss
     done
-    rows+=("$label|$(stat -c %s "$file")|$best|$rss")
+    rows+=("$label|$bytes|$best|$rss")
     c_sec=$best c_rss=$rss
+}
+
+scanner_case() {  # label file hash(0|1)
+    local label=$1 file=$2 hash=$3
+    if (( hash )); then
+        scanner_args=(--model-path "$file" --output-format json --output-file /dev/null --quiet)
+    else
+        scanner_args=(--model-path "$file" --output-format json --output-file /dev/null --no-hash --quiet)
+    fi
+    cat -- "$file" >/dev/null          # warm the page cache
+    best_of_runs "$label" "$(stat -c %s "$file")" "${scanner_args[@]}"
 }
 
 echo "bench: scanner $scanner, $runs run(s) per scanner case (best time, max RSS)" >&2
@@ -163,18 +169,9 @@ jobs_dir=$tmp/jobs-folder
 mkdir -p "$jobs_dir"
 for i in 1 2 3 4 5 6 7 8; do ln -f -- "$f_small" "$jobs_dir/part-$i.pkl"; done
 jobs_case() {  # label jobs
-    local best="" rss=0 r
     cat -- "$f_small" >/dev/null
-    for (( r = 1; r <= runs; r++ )); do
-        measure jobs "$scanner" --model-path "$jobs_dir" --output-format json \
-            --output-file "$tmp/jobs-$2.json" --no-hash --quiet --jobs "$2"
-        check_scanner_rc jobs "$1"
-        if [[ -z $best ]] || awk -v a="$m_sec" -v b="$best" 'BEGIN { exit !(a < b) }'; then
-            best=$m_sec
-        fi
-        (( m_rss > rss )) && rss=$m_rss
-    done
-    rows+=("$1|$(( 8 * $(stat -c %s "$f_small") ))|$best|$rss")
+    best_of_runs "$1" "$(( 8 * $(stat -c %s "$f_small") ))" --model-path "$jobs_dir" \
+        --output-format json --output-file "$tmp/jobs-$2.json" --no-hash --quiet --jobs "$2"
 }
 jobs_case "8 files, --jobs 1" 1
 jobs_case "8 files, --jobs $(nproc)" "$(nproc)"
