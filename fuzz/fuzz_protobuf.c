@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ms_budget budget;
     memset(&budget, 0, sizeof(budget));
     clock_gettime(CLOCK_MONOTONIC, &budget.start);
-    ms_scan_ctx ctx = {rep, &limits, "input", 0, &budget, NULL, NULL, NULL, NULL};
+    ms_scan_ctx ctx = {.report = rep, .limits = &limits, .location = "input", .budget = &budget};
     ms_status (*const scans[])(ms_scan_ctx *, const uint8_t *, size_t) = {
         onnx_scan, tf_savedmodel_scan, tf_graphdef_scan, tf_keras_metadata_scan};
     for (size_t i = 0; i < sizeof(scans) / sizeof(scans[0]); i++)

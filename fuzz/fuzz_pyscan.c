@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ms_budget budget;
     memset(&budget, 0, sizeof(budget));
     clock_gettime(CLOCK_MONOTONIC, &budget.start);
-    ms_scan_ctx ctx = {r, &limits, "input.py", 0, &budget, NULL, NULL, NULL, NULL};
+    ms_scan_ctx ctx = {.report = r, .limits = &limits, .location = "input.py", .budget = &budget};
     (void)pyscan_probe(data, size);
     if (pyscan_file(&ctx, data, size) == MS_INTERNAL)
         abort();

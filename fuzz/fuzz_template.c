@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ms_report *r = ms_report_new("fuzz");
     if (!r)
         return 0;
-    ms_scan_ctx ctx = {r, &limits, "tokenizer_config.json", 0, &budget, NULL, NULL, NULL, NULL};
+    ms_scan_ctx ctx = {.report = r, .limits = &limits, .location = "tokenizer_config.json", .budget = &budget};
     template_check(&ctx, "chat_template", data, size, TEMPLATE_DECLARED);
     if (jsonfile_scan(&ctx, data, size) == MS_INTERNAL ||
         template_text_scan(&ctx, data, size) == MS_INTERNAL)

@@ -171,15 +171,26 @@ static ms_status dispatch(ms_scan_ctx *ctx, const uint8_t *data, size_t len,
     return MS_OK;
 }
 
+/* mapped_fd: the descriptor `data` is a read-only mapping of (the whole
+ * file), or -1 for a buffer */
 static ms_status scan_buffer(ms_report *report, const ms_limits *limits, const char *name,
-                             const uint8_t *data, size_t len, bool mapped, const char *root,
+                             const uint8_t *data, size_t len, int mapped_fd, const char *root,
                              const ms_policy *policy)
 {
+    bool mapped = mapped_fd >= 0;
     ms_budget budget;
     memset(&budget, 0, sizeof(budget));
     clock_gettime(CLOCK_MONOTONIC, &budget.start);
-    ms_scan_ctx ctx = {report, limits, name,  0,   &budget,
-                       mapped ? data : NULL, NULL, root, policy};
+    ms_scan_ctx ctx = {.report = report,
+                       .limits = limits,
+                       .location = name,
+                       .budget = &budget,
+                       .mapping = mapped ? data : NULL,
+                       .root = root,
+                       .policy = policy,
+                       .file_map = mapped ? data : NULL,
+                       .file_len = mapped ? len : 0,
+                       .file_fd = mapped_fd};
     const ms_format *fmt;
     ms_status st = dispatch(&ctx, data, len, &fmt);
     ms_file_entry *e =
@@ -282,7 +293,7 @@ bool ms_budget_time_left(ms_scan_ctx *ctx)
 ms_status ms_scan_buffer(ms_report *report, const ms_limits *limits, const char *name,
                          const uint8_t *data, size_t len)
 {
-    return scan_buffer(report, limits, name, data, len, false, NULL, NULL);
+    return scan_buffer(report, limits, name, data, len, -1, NULL, NULL);
 }
 
 /* One file found by the walk, analysed later (possibly on another thread). */
@@ -343,7 +354,7 @@ static void scan_fd(const walker *w, ms_report *r, int fd, const char *rel, cons
         data = map;
     }
     size_t before = r->nfiles;
-    ms_status s = scan_buffer(r, lim, rel, data, len, map != NULL,
+    ms_status s = scan_buffer(r, lim, rel, data, len, map ? fd : -1,
                               w->walked[0] ? w->walked : w->root_real, w->opts->policy);
     if (s == MS_NOMEM)
         ms_report_add(r, "SCAN-LIMIT", rel, json_pack("{s:s}", "limit", "memory"),

@@ -31,6 +31,13 @@ typedef struct ms_scan_ctx {
                                 * ("pytorch-zip" for a zip): reported in files */
     const char *root;          /* the model folder on disk, or NULL (a buffer) */
     const ms_policy *policy;   /* the user's policy file, or NULL */
+    /* the whole top-level file: its read-only mapping and descriptor, kept
+     * in members so that a stored member can be found inside it (the HDF5
+     * reader hands the descriptor to its child process instead of copying);
+     * file_map NULL for a buffer, and then file_fd means nothing */
+    const uint8_t *file_map;
+    size_t file_len;
+    int file_fd;
 } ms_scan_ctx;
 
 /* Scans `data` as member `member` of the container ctx is scanning: the

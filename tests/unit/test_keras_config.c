@@ -2,8 +2,11 @@
  * (on the Keras v3 config.json fixtures and inline configs) and the HDF5
  * child process (crash, hang, garbage, the real libhdf5 reader). */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -493,36 +496,47 @@ static void child_config_then_abort(int fd, const uint8_t *d, size_t n)
     abort();
 }
 
+/* the child process runs these by name: it is this same test program,
+ * started again by the scanner (see hdf5_scan.h) */
+const hdf5_child_mode hdf5_test_child_modes[] = {
+    {"segv", child_segv},
+    {"hang", child_hang},
+    {"garbage", child_garbage},
+    {"exit3", child_exit3},
+    {"config-then-abort", child_config_then_abort},
+    {NULL, NULL},
+};
+
 static void test_hdf5_child(void)
 {
     static const uint8_t sig[] = "\x89HDF\r\n\x1a\n";
     harness h;
 
     h_init(&h, "crash.h5");
-    CHECK(hdf5_scan_with(&h.ctx, sig, 8, child_segv, 5) == MS_OK);
+    CHECK(hdf5_scan_with(&h.ctx, sig, 8, "segv", 5) == MS_OK);
     CHECK(find(&h, "HDF5-PARSER-FAILURE", "SIGSEGV") != NULL);
     h_free(&h);
 
     h_init(&h, "hang.h5");
     time_t t0 = time(NULL);
-    CHECK(hdf5_scan_with(&h.ctx, sig, 8, child_hang, 1) == MS_OK);
+    CHECK(hdf5_scan_with(&h.ctx, sig, 8, "hang", 1) == MS_OK);
     CHECK(time(NULL) - t0 < 10);
     CHECK(find(&h, "HDF5-PARSER-FAILURE", "within 1 seconds") != NULL);
     h_free(&h);
 
     h_init(&h, "garbage.h5");
-    CHECK(hdf5_scan_with(&h.ctx, sig, 8, child_garbage, 5) == MS_OK);
+    CHECK(hdf5_scan_with(&h.ctx, sig, 8, "garbage", 5) == MS_OK);
     CHECK(count(&h, "HDF5-PARSER-FAILURE") == 1);
     h_free(&h);
 
     h_init(&h, "exit.h5");
-    CHECK(hdf5_scan_with(&h.ctx, sig, 8, child_exit3, 5) == MS_OK);
+    CHECK(hdf5_scan_with(&h.ctx, sig, 8, "exit3", 5) == MS_OK);
     CHECK(find(&h, "HDF5-PARSER-FAILURE", "status 3") != NULL);
     h_free(&h);
 
     /* what arrived before the crash is still analysed */
     h_init(&h, "partial.h5");
-    CHECK(hdf5_scan_with(&h.ctx, sig, 8, child_config_then_abort, 5) == MS_OK);
+    CHECK(hdf5_scan_with(&h.ctx, sig, 8, "config-then-abort", 5) == MS_OK);
     CHECK(find(&h, "HDF5-PARSER-FAILURE", "SIGABRT") != NULL);
     CHECK(count(&h, "KERAS-DANGEROUS-OBJECT") == 1);
     h_free(&h);
@@ -554,10 +568,125 @@ static void test_hdf5_child(void)
     }
 }
 
+/* The image reaches the child as the scanned file's descriptor when the
+ * data lies in the file's mapping, at any offset (a stored zip member). */
+static void test_hdf5_image_descriptor(void)
+{
+    size_t len = 0;
+    uint8_t *h5 = read_fixture("lambda-os-system.h5", &len);
+    CHECK(h5 != NULL);
+    if (!h5)
+        return;
+    static const size_t skews[] = {0, 1001, 4096, 12345};
+    for (size_t k = 0; k < sizeof(skews) / sizeof(skews[0]); k++) {
+        FILE *f = tmpfile();
+        CHECK(f != NULL);
+        if (!f)
+            break;
+        for (size_t i = 0; i < skews[k]; i++)
+            fputc('z', f);
+        fwrite(h5, 1, len, f);
+        fputs("trailing bytes of an outer container", f);
+        fflush(f);
+        size_t total = skews[k] + len + 36;
+        int fd = fileno(f);
+        uint8_t *map = mmap(NULL, total, PROT_READ, MAP_PRIVATE, fd, 0);
+        CHECK(map != MAP_FAILED);
+        if (map != MAP_FAILED) {
+            harness h;
+            h_init(&h, "outer.keras!model.h5");
+            h.ctx.file_map = map;
+            h.ctx.file_len = total;
+            h.ctx.file_fd = fd;
+            CHECK(hdf5_scan(&h.ctx, map + skews[k], len) == MS_OK);
+            CHECK(find(&h, "KERAS-LAMBDA", "os, system") != NULL);
+            CHECK(count(&h, "HDF5-PARSER-FAILURE") == 0);
+            h_free(&h);
+            munmap(map, total);
+        }
+        fclose(f);
+    }
+    free(h5);
+
+    /* a mode the child does not know ends it with status 124 */
+    static const uint8_t sig[] = "\x89HDF\r\n\x1a\n";
+    harness h;
+    h_init(&h, "mode.h5");
+    CHECK(hdf5_scan_with(&h.ctx, sig, 8, "no-such-mode", 5) == MS_OK);
+    CHECK(find(&h, "HDF5-PARSER-FAILURE", "status 124") != NULL);
+    h_free(&h);
+}
+
+/* The reader is started while other threads allocate and free memory
+ * without pause, as the scan's workers do. A child forked from such a
+ * process could inherit a lock held by another thread and hang; every run
+ * here must finish with the Lambda layer found. */
+static atomic_bool churn_stop;
+
+static void *churn(void *arg)
+{
+    (void)arg;
+    size_t i = 0;
+    while (!atomic_load(&churn_stop)) {
+        void *p[16];
+        for (int k = 0; k < 16; k++)
+            p[k] = malloc(16 + (i++ * 37) % 8192);
+        for (int k = 0; k < 16; k++)
+            free(p[k]);
+    }
+    return NULL;
+}
+
+typedef struct reader_job {
+    const uint8_t *data;
+    size_t len;
+    int ok, runs;
+} reader_job;
+
+static void *read_many(void *arg)
+{
+    reader_job *j = arg;
+    for (int i = 0; i < j->runs; i++) {
+        harness h;
+        h_init(&h, "m.h5");
+        if (hdf5_scan(&h.ctx, j->data, j->len) == MS_OK &&
+            find(&h, "KERAS-LAMBDA", "os, system") && count(&h, "HDF5-PARSER-FAILURE") == 0)
+            j->ok++;
+        h_free(&h);
+    }
+    return NULL;
+}
+
+static void test_hdf5_threads(void)
+{
+    size_t len = 0;
+    uint8_t *h5 = read_fixture("lambda-os-system.h5", &len);
+    CHECK(h5 != NULL);
+    if (!h5)
+        return;
+    atomic_store(&churn_stop, false);
+    pthread_t churners[3], readers[2];
+    reader_job jobs[2] = {{h5, len, 0, 12}, {h5, len, 0, 12}};
+    for (int i = 0; i < 3; i++)
+        CHECK(pthread_create(&churners[i], NULL, churn, NULL) == 0);
+    for (int i = 0; i < 2; i++)
+        CHECK(pthread_create(&readers[i], NULL, read_many, &jobs[i]) == 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(readers[i], NULL);
+    atomic_store(&churn_stop, true);
+    for (int i = 0; i < 3; i++)
+        pthread_join(churners[i], NULL);
+    CHECK(jobs[0].ok == 12);
+    CHECK(jobs[1].ok == 12);
+    free(h5);
+}
+
 void test_keras_config(void)
 {
     test_marshal();
     test_config_fixtures();
     test_config_inline();
     test_hdf5_child();
+    test_hdf5_image_descriptor();
+    test_hdf5_threads();
 }

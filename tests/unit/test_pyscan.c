@@ -360,16 +360,16 @@ static void test_probe(void)
         "import torch\n\nclass A:\n    pass\n",
         "#!/usr/bin/env python3\nprint('x')\n",
         "# -*- coding: utf-8 -*-\nx = 1\n",
-        "# Copyright 2024 The Authors.\n\"\"\"Model.\"\"\"\nfrom typing import Optional\n\n"
-        "def f(x):\n    return x\n",
+        ("# Copyright 2024 The Authors.\n\"\"\"Model.\"\"\"\nfrom typing import Optional\n\n"
+         "def f(x):\n    return x\n"),
         "__import__('os').system('id')\n",
         "@dataclass\nclass C:\n    x: int = 0\n",
         "try:\n    import torch\nexcept ImportError:\n    torch = None\n",
         "x = f\"{__import__('os').system('id')}\"\n",
     };
     static const char *const not_py[] = {
-        "# Model card\n\nThis model is a fine-tuned version of bert.\n\n```python\nimport torch\n"
-        "from transformers import AutoModel\n```\n",
+        ("# Model card\n\nThis model is a fine-tuned version of bert.\n\n```python\nimport torch\n"
+         "from transformers import AutoModel\n```\n"),
         "---\nlicense: mit\n---\n# Title\nimport torch\n",
         "{\"architectures\": [\"A\"], \"auto_map\": {}}\n",
         "[{\"idx\": 0}]\n",

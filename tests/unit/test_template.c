@@ -170,7 +170,7 @@ static void test_reporting(void)
     memset(&budget, 0, sizeof(budget));
     clock_gettime(CLOCK_MONOTONIC, &budget.start);
     ms_report *rep = ms_report_new("unit");
-    ms_scan_ctx ctx = {rep, &limits, "model.gguf", 0, &budget, NULL, NULL, NULL, NULL};
+    ms_scan_ctx ctx = {.report = rep, .limits = &limits, .location = "model.gguf", .budget = &budget};
     const char *bad = "{{ cycler.__init__.__globals__.os.popen('id').read() }}";
     CHECK(template_check(&ctx, "tokenizer.chat_template", (const uint8_t *)bad, strlen(bad),
                          TEMPLATE_DECLARED) == 5);

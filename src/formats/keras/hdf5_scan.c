@@ -22,13 +22,19 @@
  * compact object-header messages, continuation blocks or dense storage
  * (fractal heaps and B-trees) across four superblock versions, and only
  * libhdf5 reads all of it the way h5py does. libhdf5 was not written for
- * hostile input, so it runs in a child process: fork(), then in the child
- * no core dumps, CPU and address-space limits, an alarm, no plugins, the file
- * opened from the in-memory image (no file is opened), every inherited
- * descriptor but the pipe closed. The child writes length-prefixed records
- * to a pipe; the parent reads them with a size cap and a deadline, kills the
- * child when either is exceeded and reaps it. Whatever goes wrong in the
- * child is a finding (HDF5-PARSER-FAILURE), never a crash of the scanner.
+ * hostile input, so it runs in a child process: the same executable started
+ * again through /proc/self/exe with posix_spawn (an ELF constructor below
+ * takes over before main()). Not a bare fork(): the scan has worker threads,
+ * and a forked child inherits the locks they held at that instant; an
+ * exec'd child starts clean. The file reaches the child as a descriptor (the
+ * scanned file itself, or a sealed memfd copy of a decompressed member) that
+ * it maps read-only. In the child: no core dumps, CPU and address-space
+ * limits, an alarm, no plugins, the file opened from the in-memory image (no
+ * file is opened by name), every descriptor but the pipe closed. The child
+ * writes length-prefixed records to a pipe; the parent reads them with a
+ * size cap and a deadline, kills the child when either is exceeded and reaps
+ * it. Whatever goes wrong in the child is a finding (HDF5-PARSER-FAILURE),
+ * never a crash of the scanner.
  */
 #define _GNU_SOURCE
 #include "hdf5_scan.h"
@@ -37,8 +43,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -51,6 +59,8 @@
 #include "../../util/cursor.h"
 #include "../../util/strbuf.h"
 #include "keras_config.h"
+
+extern char **environ;
 
 #if defined(__SANITIZE_ADDRESS__)
 #define HDF5_UNDER_ASAN 1
@@ -276,8 +286,8 @@ void hdf5_child_read_attributes(int fd, const uint8_t *data, size_t len)
 }
 
 #ifndef HDF5_UNDER_ASAN
-/* Address space in use (the parent's mappings are inherited), so the limit
- * can be set relative to it. 0 when unknown. */
+/* Address space in use (the image mapping included), so the limit can be
+ * set relative to it. 0 when unknown. */
 static uint64_t current_vm_bytes(void)
 {
     int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
@@ -298,22 +308,87 @@ static uint64_t current_vm_bytes(void)
 }
 #endif
 
-static void child_setup(int *fd, unsigned seconds)
+/* The child's side of the command line: argv[0] HELPER_ARGV0, argv[1]
+ * HELPER_MAGIC, then the mode, the image's offset and length in fd 4 and the
+ * time limit in seconds. The records go to fd 3. */
+#define HELPER_ARGV0 "model-scanner-hdf5-reader"
+#define HELPER_MAGIC "hdf5-reader-protocol-1"
+enum { HELPER_OUT_FD = 3, HELPER_IMAGE_FD = 4 };
+
+static const hdf5_child_mode builtin_modes[] = {
+    {"attributes", hdf5_child_read_attributes},
+    {NULL, NULL},
+};
+
+static hdf5_child_fn find_mode(const char *name)
 {
+    for (const hdf5_child_mode *m = builtin_modes; m->name; m++)
+        if (strcmp(m->name, name) == 0)
+            return m->fn;
+    if (hdf5_test_child_modes)
+        for (const hdf5_child_mode *m = hdf5_test_child_modes; m->name; m++)
+            if (strcmp(m->name, name) == 0)
+                return m->fn;
+    return NULL;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s || *s == '-')
+        return false;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Limits first, then the image, then the reader; never returns. */
+static _Noreturn void helper_main(char **argv)
+{
+    uint64_t offset = 0, len = 0, seconds = 0;
+    if (!parse_u64(argv[3], &offset) || !parse_u64(argv[4], &len) ||
+        !parse_u64(argv[5], &seconds) || seconds == 0 || seconds > 86400 || len > SIZE_MAX ||
+        offset > UINT64_MAX - len)
+        _exit(124);
+    hdf5_child_fn fn = find_mode(argv[2]);
+    if (!fn)
+        _exit(124);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1)
+        _exit(125); /* the scanner is gone already */
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    /* a fault ends the child visibly, by its signal (a sanitizer runtime
+     * would otherwise have installed handlers of its own by now) */
     static const int sigs[] = {SIGSEGV, SIGBUS,  SIGFPE,  SIGILL, SIGABRT, SIGALRM,
                                SIGXCPU, SIGPIPE, SIGTERM, SIGINT, SIGHUP,  SIGSYS};
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        signal(sigs[i], SIG_DFL); /* a fault ends the child visibly, by its signal */
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(sigs[i], SIG_DFL);
     struct rlimit core = {0, 0};
     setrlimit(RLIMIT_CORE, &core);
-    struct rlimit cpu = {seconds, seconds + 1};
+    struct rlimit cpu = {(rlim_t)seconds, (rlim_t)seconds + 1};
     setrlimit(RLIMIT_CPU, &cpu);
+    alarm((unsigned)seconds + 1);
+    /* only stdin/stdout/stderr, the pipe and the image */
+    if (close_range(HELPER_IMAGE_FD + 1, ~0U, 0) != 0)
+        for (int i = HELPER_IMAGE_FD + 1; i < 4096; i++)
+            close(i);
+    const uint8_t *data = (const uint8_t *)"";
+    if (len > 0) {
+        long page = sysconf(_SC_PAGESIZE);
+        uint64_t skew = offset % (uint64_t)(page > 0 ? page : 4096);
+        if (len > SIZE_MAX - skew)
+            _exit(124);
+        void *m = mmap(NULL, (size_t)(len + skew), PROT_READ, MAP_PRIVATE, HELPER_IMAGE_FD,
+                       (off_t)(offset - skew));
+        if (m == MAP_FAILED)
+            _exit(123);
+        data = (const uint8_t *)m + skew;
+    }
+    close(HELPER_IMAGE_FD);
 #ifndef HDF5_UNDER_ASAN /* ASan reserves terabytes of address space up front */
     uint64_t vm = current_vm_bytes();
     if (vm) {
@@ -321,16 +396,20 @@ static void child_setup(int *fd, unsigned seconds)
         setrlimit(RLIMIT_AS, &as);
     }
 #endif
-    /* keep only stdin/stdout/stderr and the pipe (moved to 3) */
-    if (*fd != 3) {
-        if (dup2(*fd, 3) < 0)
-            _exit(125);
-        *fd = 3;
-    }
-    if (close_range(4, ~0U, 0) != 0)
-        for (int i = 4; i < 4096; i++)
-            close(i);
-    alarm(seconds + 1);
+    fn(HELPER_OUT_FD, data, (size_t)len);
+    _exit(0);
+}
+
+/* glibc passes an ELF constructor the program's argc, argv and envp. A
+ * process started by spawn_reader() below runs the reader here, before the
+ * program's own main(), whatever that program is (the scanner, a test, a
+ * fuzzer): it is the same executable, run again through /proc/self/exe. */
+__attribute__((constructor)) static void hdf5_helper_entry(int argc, char **argv, char **envp)
+{
+    (void)envp;
+    if (argc == 6 && argv && argv[0] && strcmp(argv[0], HELPER_ARGV0) == 0 &&
+        strcmp(argv[1], HELPER_MAGIC) == 0)
+        helper_main(argv);
 }
 
 /* ---- the parent ------------------------------------------------------- */
@@ -376,32 +455,110 @@ static void reap(pid_t pid, int64_t deadline, child_run *run, bool kill_first)
     }
 }
 
-static void run_child(const uint8_t *data, size_t len, hdf5_child_fn fn, unsigned seconds,
-                      child_run *run)
+/* The image for the child: the scanned file's own descriptor when `data`
+ * lies in its mapping (a top-level file, a stored member), else a sealed
+ * memfd holding a copy (a member that was decompressed). Returns a
+ * descriptor the caller closes, or -1 with errno set. */
+static int image_fd(const ms_scan_ctx *ctx, const uint8_t *data, size_t len, uint64_t *offset)
+{
+    *offset = 0;
+    if (ctx && ctx->file_map && len > 0 && data >= ctx->file_map &&
+        (size_t)(data - ctx->file_map) <= ctx->file_len &&
+        len <= ctx->file_len - (size_t)(data - ctx->file_map)) {
+        *offset = (uint64_t)(data - ctx->file_map);
+        return fcntl(ctx->file_fd, F_DUPFD_CLOEXEC, 10);
+    }
+    int fd = memfd_create("model-scanner-hdf5-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0)
+        return -1;
+    if (!write_all(fd, data, len) ||
+        fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
+        int e = errno ? errno : EIO;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+/* Starts the reader: posix_spawn (a vfork-style clone and an exec), never a
+ * bare fork(). The scan runs worker threads, and a child forked from a
+ * threaded process inherits every lock another thread held at that instant
+ * (an allocator's, a library's) with nobody left to release it; libhdf5 in
+ * such a child may deadlock. An exec'd child starts clean. */
+static pid_t spawn_reader(const char *mode, int out_fd, int img_fd, uint64_t offset, size_t len,
+                          unsigned seconds, int *err)
+{
+    char off_s[32], len_s[32], sec_s[16];
+    snprintf(off_s, sizeof(off_s), "%llu", (unsigned long long)offset);
+    snprintf(len_s, sizeof(len_s), "%zu", len);
+    snprintf(sec_s, sizeof(sec_s), "%u", seconds);
+    char *argv[] = {HELPER_ARGV0, HELPER_MAGIC,          (char *)(uintptr_t)mode, off_s, len_s,
+                    sec_s,        NULL};
+    /* both descriptors are at 10 or above, so the two dup2s cannot clobber
+     * each other */
+    int out_hi = fcntl(out_fd, F_DUPFD_CLOEXEC, 10);
+    int img_hi = out_hi >= 0 ? fcntl(img_fd, F_DUPFD_CLOEXEC, 10) : -1;
+    pid_t pid = -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    int rc = out_hi < 0 || img_hi < 0 ? errno : 0;
+    bool fa_ok = !rc && (rc = posix_spawn_file_actions_init(&fa)) == 0;
+    bool at_ok = fa_ok && (rc = posix_spawnattr_init(&at)) == 0;
+    if (at_ok) {
+        sigset_t all, none;
+        sigfillset(&all);
+        sigemptyset(&none);
+        if ((rc = posix_spawn_file_actions_adddup2(&fa, out_hi, HELPER_OUT_FD)) == 0 &&
+            (rc = posix_spawn_file_actions_adddup2(&fa, img_hi, HELPER_IMAGE_FD)) == 0 &&
+            (rc = posix_spawn_file_actions_addclosefrom_np(&fa, HELPER_IMAGE_FD + 1)) == 0 &&
+            (rc = posix_spawnattr_setsigdefault(&at, &all)) == 0 &&
+            (rc = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
+            (rc = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)) ==
+                0)
+            rc = posix_spawn(&pid, "/proc/self/exe", &fa, &at, argv, environ);
+    }
+    if (at_ok)
+        posix_spawnattr_destroy(&at);
+    if (fa_ok)
+        posix_spawn_file_actions_destroy(&fa);
+    if (out_hi >= 0)
+        close(out_hi);
+    if (img_hi >= 0)
+        close(img_hi);
+    *err = rc;
+    return rc ? -1 : pid;
+}
+
+static void run_child(const ms_scan_ctx *ctx, const uint8_t *data, size_t len, const char *mode,
+                      unsigned seconds, child_run *run)
 {
     const size_t cap = NATTRS * ((size_t)ATTR_CAP + 64) + 64 * 1024;
+    uint64_t offset = 0;
+    int img = image_fd(ctx, data, len, &offset);
+    if (img < 0) {
+        run->spawn_failed = true;
+        run->spawn_errno = errno;
+        return;
+    }
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) {
         run->spawn_failed = true;
         run->spawn_errno = errno;
+        close(img);
         return;
     }
-    pid_t pid = fork();
+    int err = 0;
+    pid_t pid = spawn_reader(mode, p[1], img, offset, len, seconds, &err);
+    close(p[1]);
+    close(img);
     if (pid < 0) {
         run->spawn_failed = true;
-        run->spawn_errno = errno;
+        run->spawn_errno = err;
         close(p[0]);
-        close(p[1]);
         return;
     }
-    if (pid == 0) {
-        close(p[0]);
-        int fd = p[1];
-        child_setup(&fd, seconds);
-        fn(fd, data, len);
-        _exit(0);
-    }
-    close(p[1]);
+    /* the exec and the dynamic linking come out of the child's time too */
     int64_t deadline = now_ms() + (int64_t)seconds * 1000 + 500;
     bool killed = false;
     for (;;) {
@@ -626,7 +783,7 @@ static char *attr_text(const attr_value *a)
     return s;
 }
 
-ms_status hdf5_scan_with(ms_scan_ctx *ctx, const uint8_t *data, size_t len, hdf5_child_fn child,
+ms_status hdf5_scan_with(ms_scan_ctx *ctx, const uint8_t *data, size_t len, const char *mode,
                          unsigned seconds)
 {
     if (seconds == 0) {
@@ -640,7 +797,7 @@ ms_status hdf5_scan_with(ms_scan_ctx *ctx, const uint8_t *data, size_t len, hdf5
     }
     child_run run;
     memset(&run, 0, sizeof(run));
-    run_child(data, len, child, seconds, &run);
+    run_child(ctx, data, len, mode, seconds, &run);
     child_result res;
     memset(&res, 0, sizeof(res));
     if (!run.spawn_failed)
@@ -683,5 +840,5 @@ ms_status hdf5_scan_with(ms_scan_ctx *ctx, const uint8_t *data, size_t len, hdf5
 
 ms_status hdf5_scan(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
 {
-    return hdf5_scan_with(ctx, data, len, hdf5_child_read_attributes, 0);
+    return hdf5_scan_with(ctx, data, len, "attributes", 0);
 }

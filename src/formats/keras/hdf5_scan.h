@@ -28,9 +28,18 @@ void hdf5_child_read_attributes(int fd, const uint8_t *data, size_t len);
  * reason), 'D' done. Returns false when the write failed. */
 bool hdf5_child_record(int fd, char tag, const char *name, const void *value, size_t len);
 
-/* hdf5_scan with another child function and a time limit in seconds
- * (0: the default, bounded by the time left for the file). */
-ms_status hdf5_scan_with(ms_scan_ctx *ctx, const uint8_t *data, size_t len, hdf5_child_fn child,
+/* The child runs a mode by name: "attributes" is the real reader. A test
+ * program may define this table (NULL-terminated) to add modes of its own;
+ * the child process is the same executable, so it finds them too. */
+typedef struct hdf5_child_mode {
+    const char *name;
+    hdf5_child_fn fn;
+} hdf5_child_mode;
+extern const hdf5_child_mode hdf5_test_child_modes[] __attribute__((weak));
+
+/* hdf5_scan with another child mode and a time limit in seconds (0: the
+ * default, bounded by the time left for the file). */
+ms_status hdf5_scan_with(ms_scan_ctx *ctx, const uint8_t *data, size_t len, const char *mode,
                          unsigned seconds);
 
 #endif

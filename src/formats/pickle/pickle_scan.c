@@ -1299,7 +1299,7 @@ char *ms_pickle_explain(const uint8_t *data, size_t len, const ms_limits *limits
     ms_budget budget;
     memset(&budget, 0, sizeof(budget));
     clock_gettime(CLOCK_MONOTONIC, &budget.start);
-    ms_scan_ctx ctx = {scratch, limits, "input", 0, &budget, NULL, NULL, NULL, NULL};
+    ms_scan_ctx ctx = {.report = scratch, .limits = limits, .location = "input", .budget = &budget};
     if (!scratch || !analysis_init(&es.an, &ctx, "input", data, len, 0)) {
         ms_report_free(scratch);
         analysis_free(&es.an);
