@@ -13,6 +13,19 @@
 #include "../src/formats/tfgraph/tfgraph_scan.h"
 #include "model_scanner.h"
 
+/* non-empty '/'-separated segments, none of them "." or ".." */
+static bool clean_relative(const char *p)
+{
+    for (;;) {
+        size_t k = strcspn(p, "/");
+        if (k == 0 || (k == 1 && p[0] == '.') || (k == 2 && p[0] == '.' && p[1] == '.'))
+            return false;
+        if (!p[k])
+            return true;
+        p += k + 1;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static bool count_md(void *ud, const uint8_t *k, size_t kn, const uint8_t *v, size_t vn)
@@ -66,7 +79,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ms_budget budget;
     memset(&budget, 0, sizeof(budget));
     clock_gettime(CLOCK_MONOTONIC, &budget.start);
-    ms_scan_ctx ctx = {.report = rep, .limits = &limits, .location = "input", .budget = &budget};
+    /* a model on disk in a subfolder, so that external data locations are
+     * resolved and recorded as companions */
+    ms_scan_ctx ctx = {.report = rep,
+                       .limits = &limits,
+                       .location = "onnx/input",
+                       .budget = &budget,
+                       .root = "/nonexistent/model"};
     ms_status (*const scans[])(ms_scan_ctx *, const uint8_t *, size_t) = {
         onnx_scan, tf_savedmodel_scan, tf_graphdef_scan, tf_keras_metadata_scan};
     for (size_t i = 0; i < sizeof(scans) / sizeof(scans[0]); i++)
@@ -74,6 +93,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     if (claimed && ms_scan_buffer(rep, &limits, "input.pb", data, size) == MS_INTERNAL)
         abort();
+    /* every recorded companion is a path inside the model folder */
+    for (size_t i = 0; i < json_array_size(rep->companions); i++) {
+        const char *p =
+            json_string_value(json_object_get(json_array_get(rep->companions, i), "path"));
+        if (!p || !clean_relative(p))
+            abort();
+        ms_report_add_file(rep, p, 0, "binary");
+    }
+    ms_report_resolve_companions(rep);
     ms_report_finish(rep);
     json_t *doc = ms_report_to_json(rep);
     if (!doc)

@@ -138,6 +138,10 @@ typedef struct ms_report {
     json_t *dependencies;
     json_t *model_card;
     uint64_t hidden_below_min; /* findings removed by ms_report_filter() */
+    /* Files that other files read as their data, recorded by the analysers
+     * (an ONNX model's external data): array of {"path","kind","by"}, owned
+     * reference or NULL. Used at the end of a scan, never exported. */
+    json_t *companions;
 } ms_report;
 
 /* Scans opts->model_path. On MS_OK *out is a report the caller frees with

@@ -21,16 +21,7 @@ ROOT = os.path.abspath(sys.argv[2])
 PICKLES = os.path.join(ROOT, "tests", "fixtures", "pickle")
 GOLDEN = os.path.join(ROOT, "tests", "golden")
 
-passed = failed = 0
-
-
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {name}" + (f"\n      {detail}" if detail else ""))
+from checklib import check, finish  # noqa: E402
 
 
 def run(*args, env=None):
@@ -498,5 +489,4 @@ else:
     print("note: pre-commit not installed; the real pre-commit run was not exercised")
 
 shutil.rmtree(tmp, ignore_errors=True)
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -80,19 +80,24 @@ ms_report *ms_report_new(const char *model_path)
     return r;
 }
 
+static void finding_clear(ms_finding *f)
+{
+    free(f->location);
+    free(f->description);
+    json_decref(f->details);
+    free(f->suppress_reason);
+    free(f->suppress_expires);
+}
+
 void ms_report_free(ms_report *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->nfindings; i++) {
-        free(r->findings[i].location);
-        free(r->findings[i].description);
-        json_decref(r->findings[i].details);
-        free(r->findings[i].suppress_reason);
-        free(r->findings[i].suppress_expires);
-    }
+    for (size_t i = 0; i < r->nfindings; i++)
+        finding_clear(&r->findings[i]);
     json_decref(r->dependencies);
     json_decref(r->model_card);
+    json_decref(r->companions);
     for (size_t i = 0; i < r->nfiles; i++)
         free(r->files[i].path);
     free(r->findings);
@@ -243,7 +248,91 @@ bool ms_report_absorb(ms_report *r, ms_report *from)
     from->nfiles = 0;
     r->files_scanned += from->files_scanned;
     r->bytes_scanned += from->bytes_scanned;
+    if (from->companions) {
+        if (!r->companions)
+            r->companions = json_array();
+        if (r->companions)
+            json_array_extend(r->companions, from->companions);
+        json_decref(from->companions);
+        from->companions = NULL;
+    }
     return true;
+}
+
+bool ms_report_add_companion(ms_report *r, const char *path, const char *kind, const char *by)
+{
+    if (!r->companions && !(r->companions = json_array()))
+        return false;
+    return json_array_append_new(r->companions,
+                                 json_pack("{s:s, s:s, s:s}", "path", path, "kind", kind, "by",
+                                           by)) == 0;
+}
+
+static int file_path_cmp(const void *a, const void *b)
+{
+    return strcmp((*(ms_file_entry *const *)a)->path, (*(ms_file_entry *const *)b)->path);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void ms_report_resolve_companions(ms_report *r)
+{
+    static const char *const kinds[] = {"onnx-external-data"};
+    size_t nc = json_array_size(r->companions);
+    if (nc == 0 || r->nfiles == 0)
+        return;
+    ms_file_entry **byname = malloc(r->nfiles * sizeof(*byname));
+    const char **resolved = malloc(nc * sizeof(*resolved));
+    if (!byname || !resolved) {
+        free(byname);
+        free(resolved);
+        return; /* the findings stay: nothing is hidden */
+    }
+    for (size_t i = 0; i < r->nfiles; i++)
+        byname[i] = &r->files[i];
+    qsort(byname, r->nfiles, sizeof(*byname), file_path_cmp);
+    size_t nres = 0;
+    for (size_t i = 0; i < nc; i++) {
+        json_t *c = json_array_get(r->companions, i);
+        const char *path = json_string_value(json_object_get(c, "path"));
+        const char *kind = json_string_value(json_object_get(c, "kind"));
+        const char *skind = NULL;
+        for (size_t k = 0; kind && k < sizeof(kinds) / sizeof(kinds[0]); k++)
+            if (strcmp(kinds[k], kind) == 0)
+                skind = kinds[k];
+        if (!path || !skind)
+            continue;
+        ms_file_entry key = {.path = (char *)(uintptr_t)path};
+        ms_file_entry *kp = &key;
+        ms_file_entry **hit = bsearch(&kp, byname, r->nfiles, sizeof(*byname), file_path_cmp);
+        if (!hit)
+            continue;
+        if ((*hit)->format == skind) {
+            resolved[nres++] = (*hit)->path; /* a second model naming the same file */
+        } else if ((*hit)->format && strcmp((*hit)->format, "binary") == 0) {
+            (*hit)->format = skind;
+            resolved[nres++] = (*hit)->path;
+        }
+    }
+    if (nres) {
+        qsort(resolved, nres, sizeof(*resolved), str_cmp);
+        size_t kept = 0;
+        for (size_t i = 0; i < r->nfindings; i++) {
+            ms_finding *f = &r->findings[i];
+            if (strcmp(f->rule_id, "FORMAT-UNRECOGNISED") == 0 &&
+                bsearch(&f->location, resolved, nres, sizeof(*resolved), str_cmp)) {
+                finding_clear(f);
+                continue;
+            }
+            r->findings[kept++] = *f;
+        }
+        r->nfindings = kept;
+    }
+    free(byname);
+    free(resolved);
 }
 
 size_t ms_report_filter(ms_report *r, ms_severity min)
@@ -252,11 +341,7 @@ size_t ms_report_filter(ms_report *r, ms_severity min)
     for (size_t i = 0; i < r->nfindings; i++) {
         ms_finding *f = &r->findings[i];
         if (f->severity < min) {
-            free(f->location);
-            free(f->description);
-            json_decref(f->details);
-            free(f->suppress_reason);
-            free(f->suppress_expires);
+            finding_clear(f);
             removed++;
             continue;
         }

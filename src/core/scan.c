@@ -823,6 +823,7 @@ ms_status ms_scan(const ms_options *opts, ms_report **out)
                       "The list of files to scan ran out of memory; some files were not "
                       "scanned.");
     analyse_items(&w);
+    ms_report_resolve_companions(r);
     if (w.nexcluded)
         ms_report_add(r, "SCAN-EXCLUDED", "Model Repository",
                       json_pack("{s:I, s:O}", "count", (json_int_t)w.nexcluded, "paths",

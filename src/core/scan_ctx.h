@@ -86,6 +86,19 @@ bool ms_report_addv(ms_report *report, const char *rule_id, const char *location
  * nothing moved). */
 bool ms_report_absorb(ms_report *report, ms_report *from);
 
+/* Records that the file at `path` (relative to the model folder, like a
+ * location) is data that the file at `by` reads, of kind `kind` (a name in
+ * ms_report_resolve_companions' table, e.g. "onnx-external-data"). */
+bool ms_report_add_companion(ms_report *report, const char *path, const char *kind,
+                             const char *by);
+
+/* At the end of a scan: a file recorded as a companion that is in no format
+ * of its own ("binary") takes the companion's kind as its format, and its
+ * FORMAT-UNRECOGNISED finding is dropped (it is the data its reader names,
+ * not unexplained content). A companion in a format of its own (a pickle
+ * named as ONNX external data) keeps that format and its findings. */
+void ms_report_resolve_companions(ms_report *report);
+
 ms_file_entry *ms_report_add_file(ms_report *report, const char *path, uint64_t size,
                                   const char *format);
 

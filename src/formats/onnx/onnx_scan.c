@@ -61,6 +61,7 @@ enum {
     ONNX_MAX_FUNCTIONS = 1 << 20, /* model-local functions remembered */
     ONNX_NAMES_BYTES = 64 << 20,  /* bytes of names remembered per set */
     ONNX_MAX_TRAVERSALS = 64,     /* external-data findings per file */
+    ONNX_MAX_COMPANIONS = 4096,   /* distinct external data files recorded */
     ONNX_EXAMPLES = 5,            /* node locations listed per custom op */
     ONNX_TIME_CHECK_EVERY = 4096, /* nodes between two time checks */
     ONNX_PATH_MAX = 1024,         /* bytes of "where" text kept */
@@ -86,6 +87,7 @@ typedef struct onnx_walk {
     custom_pair *pairs;
     size_t pairs_cap;
     pb_nameset custom_domains; /* raw domain bytes, insertion order */
+    pb_nameset companions;     /* external data files recorded, model-relative */
     json_t *opsets;            /* model opset imports */
     char path[ONNX_PATH_MAX];  /* where the walk is, for messages */
     size_t path_len;
@@ -376,6 +378,54 @@ static void check_location(onnx_walk *sc, const uint8_t *tname, size_t tn, const
     free(l);
 }
 
+/* An external data file inside the model folder is recorded, so that the
+ * scan recognises it as this model's data instead of unexplained content
+ * (ms_report_resolve_companions). Only for a model on disk at the top level
+ * (onnx.load resolves a location against the model file's folder), and only
+ * for a location resolved exactly as the loader would: '/'-separated, no NUL
+ * or backslash, '.' and '..' folded, never above the model folder. */
+static void note_companion(onnx_walk *sc, const uint8_t *loc, size_t ln)
+{
+    const ms_scan_ctx *ctx = sc->ctx;
+    if (ctx->depth != 0 || !ctx->root || ln == 0 || ln > 1024 || memchr(loc, 0, ln) ||
+        memchr(loc, '\\', ln) || onnx_location_escapes(loc, ln))
+        return;
+    const char *slash = strrchr(ctx->location, '/');
+    size_t dn = slash ? (size_t)(slash - ctx->location) : 0;
+    char path[ONNX_PATH_MAX + 1100];
+    if (dn >= ONNX_PATH_MAX)
+        return;
+    memcpy(path, ctx->location, dn);
+    size_t n = dn;
+    for (size_t i = 0; i < ln;) {
+        size_t j = i;
+        while (j < ln && loc[j] != '/')
+            j++;
+        size_t k = j - i;
+        if (k == 2 && loc[i] == '.' && loc[i + 1] == '.') {
+            while (n > 0 && path[n - 1] != '/')
+                n--; /* drop the last segment and its separator */
+            if (n > 0)
+                n--;
+        } else if (k > 0 && !(k == 1 && loc[i] == '.')) {
+            if (n > 0)
+                path[n++] = '/';
+            memcpy(path + n, loc + i, k);
+            n += k;
+        }
+        i = j + 1;
+    }
+    if (n == 0)
+        return;
+    path[n] = '\0';
+    size_t before = sc->companions.count;
+    if (!pb_nameset_add(&sc->companions, (const uint8_t *)path, n, NULL) ||
+        sc->companions.count == before)
+        return; /* known already, or over the cap (the file stays unrecognised) */
+    if (!ms_report_add_companion(ctx->report, path, "onnx-external-data", ctx->location))
+        sc->nomem = true;
+}
+
 static void walk_tensor(onnx_walk *sc, const pb_field *tf, unsigned depth)
 {
     if (too_deep(sc, depth, tf->offset))
@@ -422,8 +472,10 @@ static void walk_tensor(onnx_walk *sc, const pb_field *tf, unsigned depth)
             }
         }
         reader_error(sc, &e);
-        if (key && value && bytes_eq(key, kn, "location"))
+        if (key && value && bytes_eq(key, kn, "location")) {
             check_location(sc, name, nn, value, vn, data_location, f.offset);
+            note_companion(sc, value, vn);
+        }
     }
 }
 
@@ -788,6 +840,7 @@ static void onnx_walk_free(onnx_walk *sc)
     pb_nameset_free(&sc->functions);
     pb_nameset_free(&sc->custom_keys);
     pb_nameset_free(&sc->custom_domains);
+    pb_nameset_free(&sc->companions);
     json_decref(sc->opsets);
     free(sc->error);
     free(sc->error_where);
@@ -801,6 +854,7 @@ ms_status onnx_scan(ms_scan_ctx *ctx, const uint8_t *data, size_t len)
     pb_nameset_init(&sc.functions, ONNX_MAX_FUNCTIONS, ONNX_NAMES_BYTES);
     pb_nameset_init(&sc.custom_keys, ONNX_MAX_CUSTOM_PAIRS, ONNX_NAMES_BYTES);
     pb_nameset_init(&sc.custom_domains, ONNX_MAX_CUSTOM_PAIRS, ONNX_NAMES_BYTES);
+    pb_nameset_init(&sc.companions, ONNX_MAX_COMPANIONS, 1u << 20);
     sc.opsets = json_array();
     if (!sc.opsets) {
         onnx_walk_free(&sc);
