@@ -285,6 +285,21 @@ rc, doc, err = scan_json("--model-path", repo, "--exclude", "legacy/**")
 check("--exclude dir/** ", "legacy/evil.bin" not in [f["path"] for f in doc["files"]])
 rc, doc, err = scan_json("--model-path", repo)
 check("no --exclude: no SCAN-EXCLUDED", "SCAN-EXCLUDED" not in rules(doc, "warnings"))
+# the dependency files are read by the same rules
+deps_repo = model_dir("deps-exclude", {"examples/requirements.txt": b"transformers==4.30.0\n",
+                                       "requirements.txt": b"torch==2.6.0\n"})
+rc, doc, err = scan_json("--model-path", deps_repo)
+check("a dependency file in a subfolder is read",
+      "examples/requirements.txt:1" in [f["location"] for f in doc["vulnerabilities"]],
+      [f["location"] for f in doc["vulnerabilities"]])
+for glob in ("examples", "examples/**", "requirements.txt", "*.txt"):
+    rc, doc, err = scan_json("--model-path", deps_repo, "--exclude", glob)
+    check(f"--exclude '{glob}' keeps its dependency file unread",
+          not any(f["location"].startswith("examples/") for f in doc["vulnerabilities"]),
+          [f["location"] for f in doc["vulnerabilities"]])
+rc, doc, err = scan_json("--model-path", deps_repo, "--exclude", "/requirements.txt")
+check("--exclude '/requirements.txt' leaves examples/requirements.txt read",
+      "examples/requirements.txt:1" in [f["location"] for f in doc["vulnerabilities"]])
 
 # --- --min-severity -------------------------------------------------------------
 rc, doc, err = scan_json("--model-path", repo, "--min-severity", "critical", "--fail-on", "low")

@@ -832,7 +832,8 @@ ms_status ms_scan(const ms_options *opts, ms_report **out)
                       (unsigned long long)w.nexcluded,
                       w.nexcluded > 100 ? " (the first 100 are listed)" : "");
     if (S_ISDIR(st.st_mode)) {
-        ms_status ds = repo_deps_scan(r, w.root_real, &opts->limits, opts->advisories_path);
+        ms_status ds = repo_deps_scan(r, w.root_real, &opts->limits, opts->advisories_path,
+                                      opts->excludes, opts->nexcludes);
         if (ds == MS_NOMEM)
             ms_report_add(r, "SCAN-LIMIT", "Model Repository",
                           json_pack("{s:s}", "limit", "memory"),

@@ -1928,6 +1928,8 @@ static file_kind classify(const char *name, const char *parent)
 typedef struct deps_walker {
     ms_report *report;
     const ms_limits *limits;
+    const char *const *excludes; /* --exclude globs, matched on the paths walked */
+    size_t nexcludes;
     char root[PATH_MAX];
     dep_list deps;
     char **read_paths; /* files read, for -r coverage */
@@ -2110,6 +2112,10 @@ static void walk(deps_walker *w, int dirfd, const char *relprefix, const char *p
         if (!rel) {
             w->nomem = true;
             break;
+        }
+        if (ms_path_excluded(rel, w->excludes, w->nexcludes)) {
+            free(rel);
+            continue; /* the scan's walk reports what was excluded */
         }
         if (S_ISDIR(st.st_mode)) {
             if (strcmp(name, ".git") != 0 && depth + 1 <= w->limits->walk_max_depth) {
@@ -2333,7 +2339,8 @@ ms_status deps_record_facts(ms_report *report, const dep_list *deps)
 }
 
 ms_status repo_deps_scan(ms_report *report, const char *root, const ms_limits *limits,
-                         const char *advisories_path)
+                         const char *advisories_path, const char *const *excludes,
+                         size_t nexcludes)
 {
     if (!report || !root || !limits)
         return MS_INTERNAL;
@@ -2342,6 +2349,8 @@ ms_status repo_deps_scan(ms_report *report, const char *root, const ms_limits *l
         return MS_NOMEM;
     w->report = report;
     w->limits = limits;
+    w->excludes = excludes;
+    w->nexcludes = nexcludes;
     dep_list_init(&w->deps);
     ms_status st = MS_OK;
     osv_db *db = NULL;
