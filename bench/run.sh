@@ -186,6 +186,32 @@ then
     notes+=("warning: --jobs 1 and --jobs $(nproc) gave different reports")
 fi
 
+# --- a folder of 64 Keras HDF5 files: each is read by libhdf5 in a child
+# process started for it (the sandbox's cost per file, serial and parallel)
+h5_dir=$tmp/h5-folder
+mkdir -p "$h5_dir"
+h5_src=$here/../tests/fixtures/keras/benign-sequential-dense.h5
+[[ -f $h5_src ]] || die "missing $h5_src"
+for i in $(seq 1 64); do cp -- "$h5_src" "$h5_dir/model-$i.h5"; done
+best_of_runs "64 HDF5 files, --jobs 1" "$(( 64 * $(stat -c %s "$h5_src") ))" \
+    --model-path "$h5_dir" --output-format json --output-file "$tmp/h5-1.json" --no-hash \
+    --quiet --jobs 1
+best_of_runs "64 HDF5 files, --jobs $(nproc)" "$(( 64 * $(stat -c %s "$h5_src") ))" \
+    --model-path "$h5_dir" --output-format json --output-file "$tmp/h5-n.json" --no-hash \
+    --quiet --jobs "$(nproc)"
+if ! "$py" - "$tmp/h5-1.json" "$tmp/h5-n.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+for d in (a, b):
+    d.pop("scan_timestamp")
+    if any(f["rule_id"] == "HDF5-PARSER-FAILURE" for f in d["vulnerabilities"]):
+        sys.exit(1)
+sys.exit(a != b)
+PY
+then
+    notes+=("warning: the HDF5 folder gave a reader failure or differed between --jobs 1 and $(nproc)")
+fi
+
 # --- PyTorch checkpoints: time must not grow with the weights without hashing
 ckpt_mb=${BENCH_CKPT_MB:-2048}
 if [[ ${BENCH_SKIP_CKPT:-0} == 1 ]]; then

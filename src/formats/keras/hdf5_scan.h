@@ -11,7 +11,11 @@
 /* Analyses an HDF5 file (the format table's probe found the signature).
  * A file without model_config (weights only) yields no finding; a file
  * libhdf5 cannot read, or a reader that crashes or hangs, yields
- * HDF5-PARSER-FAILURE. */
+ * HDF5-PARSER-FAILURE. The reader is the running program started again
+ * (/proc/self/exe), so it works in any executable this library is linked
+ * into (the scanner, tests, fuzzers), not in one that merely loads it from
+ * another language runtime: there the child fails and the file is reported
+ * as unreadable, never passed. */
 ms_status hdf5_scan(ms_scan_ctx *ctx, const uint8_t *data, size_t len);
 
 /* ---- for tests: the child process and its protocol -------------------- */
