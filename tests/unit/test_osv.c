@@ -346,6 +346,10 @@ static void test_real_data(void)
         const osv_record *b = &bi->records[i];
         const osv_record *real = find(db, b->id);
         CHECK(real != NULL);
+        if (real && real->has_severity && real->severity != b->severity)
+            fprintf(stderr, "test_osv: built-in %s is %s, the record says %s\n", b->id,
+                    ms_severity_name(b->severity), ms_severity_name(real->severity));
+        CHECK(!real || !real->has_severity || real->severity == b->severity);
         if (!real || real->affected[0].nranges == 0)
             continue; /* PYSEC-2025-75/76 carry no ranges */
         const osv_affected *a = &b->affected[0];
