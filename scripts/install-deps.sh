@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
     build-essential meson ninja-build pkg-config
     libjansson-dev libssl-dev zlib1g-dev libyaml-dev libhyperscan-dev
-    libhdf5-dev libarchive-dev
+    libhdf5-dev libarchive-dev liblzma-dev libzstd-dev libbz2-dev
     python3 bsdutils time git pre-commit groff-base
 )
 # validating SARIF and CycloneDX reports (tests/test_sarif_cyclonedx.py)

@@ -38,7 +38,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include <bzlib.h>
+#include <lzma.h>
 #include <zlib.h>
+#include <zstd.h>
+#include <zstd_errors.h>
 
 #include "../util/checked.h"
 #include "../util/cursor.h"
@@ -1048,67 +1053,241 @@ void zip_close(zip_archive *za)
  * data
  */
 
-zip_inflate_result zip_inflate(const uint8_t *in, uint64_t in_len, uint8_t *out, size_t cap,
-                               size_t *produced)
+/* One decoder behind one driver: a step consumes from *in and produces
+ * into *out (both advanced, both at most 1 GiB at a time) and says whether
+ * the stream ended. The driver feeds the caller's buffer, then one probe
+ * byte past it to tell a member that holds more than its declared size. */
+typedef enum step_rc { STEP_MORE, STEP_END, STEP_BAD, STEP_NOMEM } step_rc;
+typedef step_rc (*step_fn)(void *state, const uint8_t **in, size_t *in_left, uint8_t **out,
+                           size_t *out_left);
+
+static zip_inflate_result drive(step_fn step, void *state, const uint8_t *in, uint64_t in_len,
+                                uint8_t *out, size_t cap, size_t *produced, bool end_at_cap)
 {
     enum { CHUNK = 1u << 30 };
-    z_stream zs;
-    memset(&zs, 0, sizeof(zs));
-    *produced = 0;
-    if (inflateInit2(&zs, -15) != Z_OK)
-        return ZIP_INFLATE_NOMEM;
     uint64_t fed = 0;
-    size_t done = 0;
-    uint8_t probe;
+    size_t done = 0, in_left = 0, out_left = 0;
+    const uint8_t *next_in = in;
+    uint8_t *next_out = out, probe;
     bool probing = false;
+    unsigned stalls = 0;
     zip_inflate_result res;
     for (;;) {
-        if (zs.avail_in == 0 && fed < in_len) {
+        if (in_left == 0 && fed < in_len) {
             uint64_t n = in_len - fed < CHUNK ? in_len - fed : CHUNK;
-            zs.next_in = in + fed;
-            zs.avail_in = (uInt)n;
+            next_in = in + fed;
+            in_left = (size_t)n;
             fed += n;
         }
-        if (zs.avail_out == 0) {
+        if (out_left == 0) {
             if (probing) {
                 res = ZIP_INFLATE_OVERFLOW;
                 break;
             }
             if (done < cap) {
                 size_t n = cap - done < CHUNK ? cap - done : CHUNK;
-                zs.next_out = out + done;
-                zs.avail_out = (uInt)n;
+                next_out = out + done;
+                out_left = n;
             } else {
                 /* the declared size is reached: does the stream hold more? */
                 probing = true;
-                zs.next_out = &probe;
-                zs.avail_out = 1;
+                next_out = &probe;
+                out_left = 1;
             }
         }
-        uInt before = zs.avail_out;
-        int rc = inflate(&zs, Z_NO_FLUSH);
+        size_t in_before = in_left, out_before = out_left;
+        step_rc rc = step(state, &next_in, &in_left, &next_out, &out_left);
         if (!probing)
-            done += before - zs.avail_out;
-        if (rc == Z_STREAM_END) {
-            res = probing && zs.avail_out == 0 ? ZIP_INFLATE_OVERFLOW : ZIP_INFLATE_OK;
+            done += out_before - out_left;
+        if (rc == STEP_END) {
+            res = probing && out_left == 0 ? ZIP_INFLATE_OVERFLOW : ZIP_INFLATE_OK;
             break;
         }
-        if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT || rc == Z_STREAM_ERROR) {
-            res = ZIP_INFLATE_BAD;
+        if (rc == STEP_BAD || rc == STEP_NOMEM) {
+            res = rc == STEP_BAD ? ZIP_INFLATE_BAD : ZIP_INFLATE_NOMEM;
             break;
         }
-        if (rc == Z_MEM_ERROR) {
-            res = ZIP_INFLATE_NOMEM;
+        if (in_left == 0 && fed >= in_len && out_left != 0) {
+            /* all input used, no end of stream: a stream without an end
+             * marker (LZMA) ends where its declared size does */
+            res = end_at_cap && probing ? ZIP_INFLATE_OK : ZIP_INFLATE_SHORT;
             break;
         }
-        if (zs.avail_in == 0 && fed >= in_len && zs.avail_out != 0) {
-            res = ZIP_INFLATE_SHORT; /* all input used, no end of stream */
+        if (in_left != in_before || out_left != out_before) {
+            stalls = 0;
+        } else if (++stalls > 3) {
+            res = ZIP_INFLATE_BAD; /* no progress with input and room left */
             break;
         }
     }
-    inflateEnd(&zs);
     *produced = done;
     return res;
+}
+
+static step_rc deflate_step(void *state, const uint8_t **in, size_t *in_left, uint8_t **out,
+                            size_t *out_left)
+{
+    z_stream *zs = state;
+    zs->next_in = *in;
+    zs->avail_in = (uInt)*in_left;
+    zs->next_out = *out;
+    zs->avail_out = (uInt)*out_left;
+    int rc = inflate(zs, Z_NO_FLUSH);
+    *in = zs->next_in;
+    *in_left = zs->avail_in;
+    *out = zs->next_out;
+    *out_left = zs->avail_out;
+    return rc == Z_STREAM_END                     ? STEP_END
+           : rc == Z_OK || rc == Z_BUF_ERROR      ? STEP_MORE
+           : rc == Z_MEM_ERROR                    ? STEP_NOMEM
+                                                  : STEP_BAD;
+}
+
+zip_inflate_result zip_inflate(const uint8_t *in, uint64_t in_len, uint8_t *out, size_t cap,
+                               size_t *produced)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof(zs));
+    *produced = 0;
+    if (inflateInit2(&zs, -15) != Z_OK)
+        return ZIP_INFLATE_NOMEM;
+    zip_inflate_result r = drive(deflate_step, &zs, in, in_len, out, cap, produced, false);
+    inflateEnd(&zs);
+    return r;
+}
+
+static step_rc bzip2_step(void *state, const uint8_t **in, size_t *in_left, uint8_t **out,
+                          size_t *out_left)
+{
+    bz_stream *bz = state;
+    bz->next_in = (char *)(uintptr_t)*in; /* bzlib's API is not const-correct */
+    bz->avail_in = (unsigned)*in_left;
+    bz->next_out = (char *)*out;
+    bz->avail_out = (unsigned)*out_left;
+    int rc = BZ2_bzDecompress(bz);
+    *in = (const uint8_t *)bz->next_in;
+    *in_left = bz->avail_in;
+    *out = (uint8_t *)bz->next_out;
+    *out_left = bz->avail_out;
+    return rc == BZ_STREAM_END ? STEP_END
+           : rc == BZ_OK       ? STEP_MORE
+           : rc == BZ_MEM_ERROR ? STEP_NOMEM
+                                : STEP_BAD;
+}
+
+static step_rc lzma_step(void *state, const uint8_t **in, size_t *in_left, uint8_t **out,
+                         size_t *out_left)
+{
+    lzma_stream *ls = state;
+    ls->next_in = *in;
+    ls->avail_in = *in_left;
+    ls->next_out = *out;
+    ls->avail_out = *out_left;
+    lzma_ret rc = lzma_code(ls, LZMA_RUN);
+    *in = ls->next_in;
+    *in_left = ls->avail_in;
+    *out = ls->next_out;
+    *out_left = ls->avail_out;
+    return rc == LZMA_STREAM_END                      ? STEP_END
+           : rc == LZMA_OK || rc == LZMA_BUF_ERROR    ? STEP_MORE
+           : rc == LZMA_MEM_ERROR                     ? STEP_NOMEM
+                                                      : STEP_BAD;
+}
+
+static step_rc zstd_step(void *state, const uint8_t **in, size_t *in_left, uint8_t **out,
+                         size_t *out_left)
+{
+    ZSTD_inBuffer ib = {*in, *in_left, 0};
+    ZSTD_outBuffer ob = {*out, *out_left, 0};
+    size_t rc = ZSTD_decompressStream(state, &ob, &ib);
+    *in += ib.pos;
+    *in_left -= ib.pos;
+    *out += ob.pos;
+    *out_left -= ob.pos;
+    if (ZSTD_isError(rc))
+        return ZSTD_getErrorCode(rc) == ZSTD_error_memory_allocation ? STEP_NOMEM : STEP_BAD;
+    return rc == 0 ? STEP_END : STEP_MORE; /* 0: a frame is complete */
+}
+
+/* Method 14: a 4-byte header (LZMA SDK version, properties length, little
+ * endian), the 5 LZMA1 properties bytes, then the raw LZMA1 stream, with or
+ * without an end marker (flag bit 1), as Python's zipfile reads it. */
+static zip_inflate_result lzma1_member(const uint8_t *in, uint64_t in_len, uint8_t *out,
+                                       size_t cap, size_t *produced)
+{
+    if (in_len < 9 || (in[2] | (in[3] << 8)) != 5)
+        return ZIP_INFLATE_BAD;
+    lzma_filter filters[2] = {{LZMA_FILTER_LZMA1, NULL}, {LZMA_VLI_UNKNOWN, NULL}};
+    if (lzma_properties_decode(&filters[0], NULL, in + 4, 5) != LZMA_OK)
+        return ZIP_INFLATE_BAD;
+    /* the dictionary is allocated whole: what is declared can be 4 GiB. No
+     * distance can reach back further than the bytes produced (at most
+     * cap + 1), so a dictionary of that size decodes the same bytes. */
+    lzma_options_lzma *opt = filters[0].options;
+    if (opt->dict_size > cap + (size_t)1 && cap < UINT32_MAX - 4096)
+        opt->dict_size = cap + 1 < 4096 ? 4096 : (uint32_t)(cap + 1);
+    lzma_stream ls = LZMA_STREAM_INIT;
+    lzma_ret rc = lzma_raw_decoder(&ls, filters);
+    free(filters[0].options);
+    if (rc != LZMA_OK)
+        return rc == LZMA_MEM_ERROR ? ZIP_INFLATE_NOMEM : ZIP_INFLATE_BAD;
+    zip_inflate_result r = drive(lzma_step, &ls, in + 9, in_len - 9, out, cap, produced, true);
+    lzma_end(&ls);
+    return r;
+}
+
+bool zip_method_decoded(unsigned method)
+{
+    return method == ZIP_METHOD_STORED || method == ZIP_METHOD_DEFLATE ||
+           method == ZIP_METHOD_BZIP2 || method == ZIP_METHOD_LZMA ||
+           method == ZIP_METHOD_ZSTD || method == ZIP_METHOD_XZ;
+}
+
+zip_inflate_result zip_decompress(unsigned method, const uint8_t *in, uint64_t in_len,
+                                  uint8_t *out, size_t cap, size_t *produced)
+{
+    *produced = 0;
+    zip_inflate_result r = ZIP_INFLATE_BAD;
+    switch (method) {
+    case ZIP_METHOD_DEFLATE:
+        return zip_inflate(in, in_len, out, cap, produced);
+    case ZIP_METHOD_BZIP2: {
+        bz_stream bz;
+        memset(&bz, 0, sizeof(bz));
+        int rc = BZ2_bzDecompressInit(&bz, 0, 0);
+        if (rc != BZ_OK)
+            return rc == BZ_MEM_ERROR ? ZIP_INFLATE_NOMEM : ZIP_INFLATE_BAD;
+        r = drive(bzip2_step, &bz, in, in_len, out, cap, produced, false);
+        BZ2_bzDecompressEnd(&bz);
+        return r;
+    }
+    case ZIP_METHOD_LZMA:
+        return lzma1_member(in, in_len, out, cap, produced);
+    case ZIP_METHOD_XZ: {
+        lzma_stream ls = LZMA_STREAM_INIT;
+        lzma_ret rc = lzma_stream_decoder(&ls, ZIP_DECODER_MEMORY, 0);
+        if (rc != LZMA_OK)
+            return rc == LZMA_MEM_ERROR ? ZIP_INFLATE_NOMEM : ZIP_INFLATE_BAD;
+        r = drive(lzma_step, &ls, in, in_len, out, cap, produced, false);
+        lzma_end(&ls);
+        return r;
+    }
+    case ZIP_METHOD_ZSTD: {
+        ZSTD_DStream *ds = ZSTD_createDStream();
+        if (!ds)
+            return ZIP_INFLATE_NOMEM;
+        /* a window of at most 128 MiB (zstd's own default ceiling) */
+        if (ZSTD_isError(ZSTD_DCtx_setParameter(ds, ZSTD_d_windowLogMax, 27))) {
+            ZSTD_freeDStream(ds);
+            return ZIP_INFLATE_NOMEM;
+        }
+        r = drive(zstd_step, ds, in, in_len, out, cap, produced, false);
+        ZSTD_freeDStream(ds);
+        return r;
+    }
+    default:
+        return ZIP_INFLATE_BAD;
+    }
 }
 
 uint32_t zip_crc32(const uint8_t *data, size_t len)

@@ -6,8 +6,8 @@
  * members any loader could reach (from the central directory, from every
  * candidate central directory position, and from local headers that no
  * directory lists) plus a list of issues (facts, not verdicts) that the
- * format module turns into findings. zip_inflate() decompresses one member
- * into a buffer the caller sized (after reserving the budget).
+ * format module turns into findings. zip_decompress() decompresses one
+ * member into a buffer the caller sized (after reserving the budget).
  */
 #ifndef MS_ZIP_H
 #define MS_ZIP_H
@@ -23,6 +23,10 @@
 enum {
     ZIP_METHOD_STORED = 0,
     ZIP_METHOD_DEFLATE = 8,
+    ZIP_METHOD_BZIP2 = 12,
+    ZIP_METHOD_LZMA = 14,
+    ZIP_METHOD_ZSTD = 93,
+    ZIP_METHOD_XZ = 95,
     ZIP_FLAG_ENCRYPTED = 1u << 0,
     ZIP_FLAG_DESCRIPTOR = 1u << 3,
     ZIP_FLAG_PATCHED = 1u << 5,
@@ -146,6 +150,21 @@ typedef enum zip_inflate_result {
  * is the number of bytes written (valid for every result). */
 zip_inflate_result zip_inflate(const uint8_t *in, uint64_t in_len, uint8_t *out, size_t cap,
                                size_t *produced);
+
+/* The memory an xz member's decoder may use (liblzma's memory limit). */
+#define ZIP_DECODER_MEMORY ((uint64_t)256 << 20)
+
+/* True for the methods zip_decompress() decodes: stored, deflate, and the
+ * ones Python's zipfile decodes besides (bzip2, lzma; zstd in Python 3.14),
+ * plus xz. */
+bool zip_method_decoded(unsigned method);
+
+/* zip_inflate() for any method zip_method_decoded() accepts but stored:
+ * deflate (zlib), bzip2 (libbz2), lzma and xz (liblzma), zstd (libzstd),
+ * with the same results. Decoder memory is bounded: an lzma dictionary by
+ * `cap`, xz by ZIP_DECODER_MEMORY, a zstd window by 128 MiB. */
+zip_inflate_result zip_decompress(unsigned method, const uint8_t *in, uint64_t in_len,
+                                  uint8_t *out, size_t cap, size_t *produced);
 
 /* zlib's CRC-32 of data[0, len). */
 uint32_t zip_crc32(const uint8_t *data, size_t len);

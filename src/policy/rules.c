@@ -102,8 +102,9 @@ static const ms_rule rules[] = {
      "Do not load the file: loaders and scanners read a tampered archive differently, which is "
      "how payloads slip past scanners. Obtain the model from a trusted source."},
     {"ARCHIVE-UNSUPPORTED-METHOD", "Unscanned Content", MS_SEV_MEDIUM,
-     "A ZIP member compressed with a method the scanner does not decode (bzip2, lzma, zstd, "
-     "deflate64, xz, PPMd, AES...): its content was not analysed.",
+     "A ZIP member compressed with a method the scanner does not decode (deflate64, PPMd, "
+     "AES, unknown; stored, deflate, bzip2, lzma, zstd and xz are decoded): its content was "
+     "not analysed.",
      "Treat the member as unscanned; recompress the archive with deflate or store and scan it "
      "again before loading it."},
     {"TORCHSCRIPT-CODE", "Embedded Code", MS_SEV_MEDIUM,

@@ -3,7 +3,10 @@
  * tampering kind, inflate results, unsafe names; and the format module end
  * to end through ms_scan_buffer. */
 #include <stdlib.h>
+#include <bzlib.h>
+#include <lzma.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "../../src/codec/zip.h"
 #include "unit.h"
@@ -506,6 +509,135 @@ static void test_inflate(void)
     CHECK(zip_crc32((const uint8_t *)"123456789", 9) == 0xcbf43926u);
 }
 
+/* Each method Python's zipfile (and this scanner) decodes, compressed here
+ * with the same libraries, through zip_decompress: the bytes back, a
+ * declared size too small (OVERFLOW), a stream cut short (SHORT), a stream
+ * with a byte changed (BAD, or at least not the same bytes). */
+static size_t compress_with(unsigned method, const uint8_t *in, size_t n, uint8_t *out,
+                            size_t cap, bool lzma_end_marker)
+{
+    switch (method) {
+    case ZIP_METHOD_BZIP2: {
+        unsigned len = (unsigned)cap;
+        return BZ2_bzBuffToBuffCompress((char *)out, &len, (char *)(uintptr_t)in, (unsigned)n, 9,
+                                        0, 0) == BZ_OK
+                   ? len
+                   : 0;
+    }
+    case ZIP_METHOD_XZ: {
+        size_t pos = 0;
+        return lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, NULL, in, n, out, &pos, cap) ==
+                       LZMA_OK
+                   ? pos
+                   : 0;
+    }
+    case ZIP_METHOD_ZSTD: {
+        size_t r = ZSTD_compress(out, cap, in, n, 19);
+        return ZSTD_isError(r) ? 0 : r;
+    }
+    case ZIP_METHOD_LZMA: {
+        /* the zip form: version 9.20, properties length 5, properties,
+         * then raw LZMA1 (with or without the end-of-payload marker) */
+        lzma_options_lzma opt;
+        if (lzma_lzma_preset(&opt, 6))
+            return 0;
+        lzma_filter f[2] = {{lzma_end_marker ? LZMA_FILTER_LZMA1 : LZMA_FILTER_LZMA1EXT, &opt},
+                            {LZMA_VLI_UNKNOWN, NULL}};
+        if (!lzma_end_marker) {
+            opt.ext_flags = 0;
+            opt.ext_size_low = (uint32_t)n;
+            opt.ext_size_high = 0;
+        }
+        uint32_t props_size = 0;
+        lzma_filter pf = {LZMA_FILTER_LZMA1, &opt};
+        if (lzma_properties_size(&props_size, &pf) != LZMA_OK || props_size != 5)
+            return 0;
+        out[0] = 9;
+        out[1] = 20;
+        out[2] = 5;
+        out[3] = 0;
+        if (lzma_properties_encode(&pf, out + 4) != LZMA_OK)
+            return 0;
+        lzma_stream ls = LZMA_STREAM_INIT;
+        if (lzma_raw_encoder(&ls, f) != LZMA_OK)
+            return 0;
+        ls.next_in = in;
+        ls.avail_in = n;
+        ls.next_out = out + 9;
+        ls.avail_out = cap - 9;
+        lzma_ret rc = lzma_code(&ls, LZMA_FINISH);
+        size_t len = cap - ls.avail_out;
+        lzma_end(&ls);
+        return rc == LZMA_STREAM_END ? len : 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+static void test_methods(void)
+{
+    enum { N = 50000 };
+    uint8_t *plain = malloc(N), *comp = malloc(2 * N), *out = malloc(N + 16);
+    CHECK(plain && comp && out);
+    if (!plain || !comp || !out)
+        goto done;
+    for (size_t i = 0; i < N; i++)
+        plain[i] = (uint8_t)(i % 251 < 100 ? 'a' + i % 7 : (i * 2654435761u) >> 24);
+    static const struct {
+        unsigned method;
+        bool end_marker;
+    } cases[] = {{ZIP_METHOD_BZIP2, true},
+                 {ZIP_METHOD_XZ, true},
+                 {ZIP_METHOD_ZSTD, true},
+                 {ZIP_METHOD_LZMA, true},
+                 {ZIP_METHOD_LZMA, false}};
+    for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        unsigned m = cases[k].method;
+        CHECK(zip_method_decoded(m));
+        size_t clen = compress_with(m, plain, N, comp, 2 * N, cases[k].end_marker);
+        CHECK(clen > 0);
+        if (!clen)
+            continue;
+        size_t got = 0;
+        zip_inflate_result r = zip_decompress(m, comp, clen, out, N, &got);
+        CHECK(r == ZIP_INFLATE_OK && got == N && memcmp(out, plain, N) == 0);
+        if (r != ZIP_INFLATE_OK)
+            fprintf(stderr, "test_methods: method %u (end marker %d): result %d, %zu bytes\n", m,
+                    cases[k].end_marker, (int)r, got);
+        r = zip_decompress(m, comp, clen, out, 1000, &got);
+        CHECK(r == ZIP_INFLATE_OVERFLOW && got == 1000 && memcmp(out, plain, 1000) == 0);
+        r = zip_decompress(m, comp, clen / 2, out, N, &got);
+        CHECK(r == ZIP_INFLATE_SHORT || r == ZIP_INFLATE_BAD);
+        CHECK(got < N);
+        /* a byte of the payload changed: never the original bytes in full */
+        comp[clen / 2] ^= 0x5a;
+        r = zip_decompress(m, comp, clen, out, N, &got);
+        CHECK(r != ZIP_INFLATE_OK || memcmp(out, plain, N) != 0);
+        comp[clen / 2] ^= 0x5a;
+        /* nothing at all */
+        r = zip_decompress(m, comp, 0, out, N, &got);
+        CHECK(r == ZIP_INFLATE_SHORT || r == ZIP_INFLATE_BAD);
+    }
+    /* lzma: a header that is not the zip form, and a dictionary declared at
+     * 4 GiB (allocated no larger than the output needs) */
+    size_t got = 0;
+    CHECK(zip_decompress(ZIP_METHOD_LZMA, (const uint8_t *)"\x09\x14\x06\x00" "abcdef", 10, out,
+                         N, &got) == ZIP_INFLATE_BAD);
+    size_t clen = compress_with(ZIP_METHOD_LZMA, plain, 100, comp, 2 * N, true);
+    CHECK(clen > 9);
+    comp[4 + 1] = comp[4 + 2] = comp[4 + 3] = comp[4 + 4] = 0xff; /* dict_size 0xffffffff */
+    CHECK(zip_decompress(ZIP_METHOD_LZMA, comp, clen, out, 100, &got) == ZIP_INFLATE_OK &&
+          got == 100 && memcmp(out, plain, 100) == 0);
+    /* methods not decoded */
+    CHECK(!zip_method_decoded(9) && !zip_method_decoded(98) && !zip_method_decoded(99));
+    CHECK(zip_decompress(98, comp, clen, out, N, &got) == ZIP_INFLATE_BAD);
+done:
+    free(plain);
+    free(comp);
+    free(out);
+}
+
 static void test_names(void)
 {
 #define NAME(s) (const uint8_t *)(s), sizeof(s) - 1
@@ -536,6 +668,23 @@ static size_t findings(const ms_report *r, const char *rule, const char *kind)
             n++;
     }
     return n;
+}
+
+/* A one-member archive (name, method, `n` bytes of member data, sizes both
+ * n) built in b, scanned into a new report. */
+static ms_report *scan_one_member(zb *b, const ms_limits *lim, const char *name,
+                                  uint16_t method, const char *data, uint32_t n)
+{
+    b->len = 0;
+    hdr h = {name, 0, method, 0, n, n, NULL, 0};
+    local_header(b, &h);
+    put(b, data, n);
+    size_t cd = b->len;
+    central_header(b, &h, 0);
+    end_record(b, 1, (uint32_t)(b->len - cd), (uint32_t)cd, "");
+    ms_report *r = ms_report_new("t");
+    CHECK(r && ms_scan_buffer(r, lim, "m.zip", b->buf, b->len) == MS_OK);
+    return r;
 }
 
 static void test_scan(void)
@@ -593,17 +742,15 @@ static void test_scan(void)
     ms_report_free(r);
 
     /* an unsupported method, and an unsafe name */
-    b.len = 0;
-    hdr u = {"../x.pkl", 0, 12, 0, 3, 3, NULL, 0};
-    local_header(&b, &u);
-    put(&b, "BZh", 3);
-    cd = b.len;
-    central_header(&b, &u, 0);
-    end_record(&b, 1, (uint32_t)(b.len - cd), (uint32_t)cd, "");
-    r = ms_report_new("t");
-    CHECK(ms_scan_buffer(r, &lim, "u.zip", b.buf, b.len) == MS_OK);
+    r = scan_one_member(&b, &lim, "../x.pkl", 98, "BZh", 3); /* PPMd */
     CHECK(findings(r, "ARCHIVE-UNSUPPORTED-METHOD", NULL) == 1);
     CHECK(findings(r, "ARCHIVE-UNSAFE-PATH", NULL) == 1);
+    ms_report_free(r);
+
+    /* the same bytes as bzip2 (method 12): decoded, and cut short */
+    r = scan_one_member(&b, &lim, "x.pkl", 12, "BZh", 3);
+    CHECK(findings(r, "ARCHIVE-UNSUPPORTED-METHOD", NULL) == 0);
+    CHECK(findings(r, "ARCHIVE-MALFORMED", "stream-broken") == 1);
     ms_report_free(r);
 }
 
@@ -617,6 +764,7 @@ void test_zip(void)
     test_prepended();
     test_limits_and_garbage();
     test_inflate();
+    test_methods();
     test_names();
     test_scan();
 }

@@ -502,6 +502,32 @@ static void dispatch(zscan *zs, const char *name, const uint8_t *data, size_t le
         torchscript_scan_source(zs->ctx, &zs->code, name, data, len);
 }
 
+static const char *method_name(unsigned method)
+{
+    switch (method) {
+    case ZIP_METHOD_STORED:
+        return "stored";
+    case ZIP_METHOD_DEFLATE:
+        return "deflate";
+    case 9:
+        return "deflate64";
+    case ZIP_METHOD_BZIP2:
+        return "bzip2";
+    case ZIP_METHOD_LZMA:
+        return "lzma";
+    case ZIP_METHOD_ZSTD:
+        return "zstd";
+    case ZIP_METHOD_XZ:
+        return "xz";
+    case 98:
+        return "ppmd";
+    case 99:
+        return "AES encryption";
+    default:
+        return "unknown";
+    }
+}
+
 /* Reads one member as (method, csize, usize) describe it and scans it under
  * `name`; `crc` is the CRC-32 those headers promise. */
 static void read_member(zscan *zs, const zip_entry *e, const char *name, uint16_t method,
@@ -539,21 +565,13 @@ static void read_member(zscan *zs, const zip_entry *e, const char *name, uint16_
         free(loc);
         return;
     }
-    if (method != ZIP_METHOD_DEFLATE) {
-        const char *mname = method == 9    ? "deflate64"
-                            : method == 12 ? "bzip2"
-                            : method == 14 ? "lzma"
-                            : method == 93 ? "zstd"
-                            : method == 95 ? "xz"
-                            : method == 98 ? "ppmd"
-                            : method == 99 ? "AES encryption"
-                                           : "unknown";
+    const char *mname = method_name(method);
+    if (!zip_method_decoded(method)) {
         report(zs, SLOT_METHOD, "ARCHIVE-UNSUPPORTED-METHOD", "unsupported-method", loc,
                json_pack("{s:I, s:s, s:I}", "method", (json_int_t)method, "method_name", mname,
                          "compressed_size", (json_int_t)csize),
                "Member '%s' is compressed with method %u (%s), which this scanner does not "
-               "decode: its %llu bytes were not analysed. Python's zipfile decodes bzip2 and "
-               "lzma members (numpy.load, Keras), so they can still be loaded.",
+               "decode: its %llu bytes were not analysed.",
                name, method, mname, (unsigned long long)csize);
         free(loc);
         return;
@@ -586,7 +604,7 @@ static void read_member(zscan *zs, const zip_entry *e, const char *name, uint16_
         return;
     }
     size_t got = 0;
-    zip_inflate_result r = zip_inflate(src, csize, buf, (size_t)usize, &got);
+    zip_inflate_result r = zip_decompress(method, src, csize, buf, (size_t)usize, &got);
     if (r == ZIP_INFLATE_NOMEM) {
         zs->status = MS_NOMEM;
     } else if (r == ZIP_INFLATE_OVERFLOW) {
@@ -597,12 +615,14 @@ static void read_member(zscan *zs, const zip_entry *e, const char *name, uint16_
                "stopped there.",
                name, (unsigned long long)usize);
     } else if (r == ZIP_INFLATE_BAD || r == ZIP_INFLATE_SHORT) {
-        report(
-            zs, SLOT_STREAM, "ARCHIVE-MALFORMED", "deflate-stream-broken", loc,
-            json_pack("{s:I, s:I}", "decompressed", (json_int_t)got, "declared", (json_int_t)usize),
-            "Member '%s': its deflate stream is %s after %zu of %llu bytes; the bytes "
-            "decompressed up to there were scanned.",
-            name, r == ZIP_INFLATE_BAD ? "corrupt" : "truncated", got, (unsigned long long)usize);
+        report(zs, SLOT_STREAM, "ARCHIVE-MALFORMED",
+               method == ZIP_METHOD_DEFLATE ? "deflate-stream-broken" : "stream-broken", loc,
+               json_pack("{s:I, s:I, s:s}", "decompressed", (json_int_t)got, "declared",
+                         (json_int_t)usize, "method_name", mname),
+               "Member '%s': its %s stream is %s after %zu of %llu bytes; the bytes "
+               "decompressed up to there were scanned.",
+               name, mname, r == ZIP_INFLATE_BAD ? "corrupt" : "truncated", got,
+               (unsigned long long)usize);
     } else if (got != usize) {
         report(
             zs, SLOT_OVERFLOW, "ARCHIVE-TAMPERING", "size-mismatch", loc,
