@@ -150,9 +150,14 @@ with tempfile.TemporaryDirectory() as tmp:
     write(os.path.join(entry, "blobs", cfg_blob), cfg)
     tampered_name = hashlib.sha256(b"original").hexdigest()
     write(os.path.join(entry, "blobs", tampered_name), evil)
+    # dependency files: a different vulnerable pin in each revision
+    req_old, req_new = b"transformers==4.30.0\n", b"transformers==4.31.0\n"
+    write(os.path.join(entry, "blobs", git_sha1(req_old)), req_old)
+    write(os.path.join(entry, "blobs", git_sha1(req_new)), req_new)
     write(os.path.join(entry, "refs", "main"), new.encode())
-    for rev, files in ((old, {"model.pkl": tampered_name}),
-                       (new, {"model.pkl": lfs_blob, "config.json": cfg_blob})):
+    for rev, files in ((old, {"model.pkl": tampered_name, "requirements.txt": git_sha1(req_old)}),
+                       (new, {"model.pkl": lfs_blob, "config.json": cfg_blob,
+                              "requirements.txt": git_sha1(req_new)})):
         snap = os.path.join(entry, "snapshots", rev)
         os.makedirs(snap, exist_ok=True)
         for name, blob in files.items():
@@ -160,14 +165,24 @@ with tempfile.TemporaryDirectory() as tmp:
     os.symlink("/etc/passwd", os.path.join(entry, "snapshots", new, "escape"))
     rc, r, err = scan(entry)
     check(rc == 0 and r["model_name"] == "acme/tiny-model", f"cache entry named after the repo ({err})")
-    check(sorted(f["path"] for f in r["files"]) == ["config.json", "model.pkl"], "refs/main snapshot only")
+    check(sorted(f["path"] for f in r["files"]) == ["config.json", "model.pkl", "requirements.txt"],
+          "refs/main snapshot only")
+    dv = findings(r, "DEPENDENCY-VULNERABLE")
+    check(len(dv) == 1 and "4.31.0" in dv[0]["description"] and "4.30.0" not in dv[0]["description"],
+          f"dependencies: only the scanned snapshot's pins are read: {[f['description'][:80] for f in dv]}")
+    check([f["location"] for f in dv] == ["requirements.txt:1"],
+          f"dependencies: located as the files are: {[f['location'] for f in dv]}")
     check(not findings(r, "INTEGRITY-MISMATCH"), "good blobs (sha256 and git sha1) pass")
     check([f["location"] for f in findings(r, "PATH-SYMLINK-ESCAPE")] == ["escape"], "escape from the cache entry reported")
     d = findings(r, "PROVENANCE-UNVERIFIED")[0]["details"]
     check(d.get("hf_cache_revision") == new and d.get("hf_cache_repo") == "acme/tiny-model", "cache revision reported")
     rc, r, err = scan(entry, "--all-snapshots")
     paths = sorted(f["path"] for f in r["files"])
-    check(paths == sorted([f"{new}/config.json", f"{new}/model.pkl", f"{old}/model.pkl"]), f"all snapshots: {paths}")
+    check(paths == sorted([f"{new}/config.json", f"{new}/model.pkl", f"{new}/requirements.txt",
+                           f"{old}/model.pkl", f"{old}/requirements.txt"]), f"all snapshots: {paths}")
+    dv = findings(r, "DEPENDENCY-VULNERABLE")
+    check(sorted(f["location"] for f in dv) == [f"{old}/requirements.txt:1", f"{new}/requirements.txt:1"],
+          f"all snapshots: every revision's pins, located as their files are: {[f['location'] for f in dv]}")
     mm = findings(r, "INTEGRITY-MISMATCH")
     check(len(mm) == 1 and mm[0]["location"] == f"{old}/model.pkl" and mm[0]["details"]["blob"] == tampered_name,
           "tampered sha256 blob reported")

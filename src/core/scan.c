@@ -832,8 +832,11 @@ ms_status ms_scan(const ms_options *opts, ms_report **out)
                       (unsigned long long)w.nexcluded,
                       w.nexcluded > 100 ? " (the first 100 are listed)" : "");
     if (S_ISDIR(st.st_mode)) {
-        ms_status ds = repo_deps_scan(r, w.root_real, &opts->limits, opts->advisories_path,
-                                      opts->excludes, opts->nexcludes);
+        /* the folder the walk walked (a cache entry's snapshot), so that
+         * locations match the files' */
+        ms_status ds = repo_deps_scan(r, w.walked[0] ? w.walked : w.root_real, w.contain_real,
+                                      &opts->limits, opts->advisories_path, opts->excludes,
+                                      opts->nexcludes);
         if (ds == MS_NOMEM)
             ms_report_add(r, "SCAN-LIMIT", "Model Repository",
                           json_pack("{s:s}", "limit", "memory"),

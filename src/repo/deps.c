@@ -1931,6 +1931,7 @@ typedef struct deps_walker {
     const char *const *excludes; /* --exclude globs, matched on the paths walked */
     size_t nexcludes;
     char root[PATH_MAX];
+    char contain[PATH_MAX]; /* where links may point: root, or a cache entry */
     dep_list deps;
     char **read_paths; /* files read, for -r coverage */
     size_t nread, read_cap;
@@ -2057,10 +2058,10 @@ static void read_dep_file(deps_walker *w, int fd, const char *rel, file_kind kin
 
 static bool inside_root(const deps_walker *w, const char *real)
 {
-    size_t n = strlen(w->root);
-    if (strcmp(w->root, "/") == 0)
+    size_t n = strlen(w->contain);
+    if (strcmp(w->contain, "/") == 0)
         return true;
-    return strncmp(real, w->root, n) == 0 && (real[n] == '\0' || real[n] == '/');
+    return strncmp(real, w->contain, n) == 0 && (real[n] == '\0' || real[n] == '/');
 }
 
 static int str_cmp(const void *a, const void *b)
@@ -2338,9 +2339,9 @@ ms_status deps_record_facts(ms_report *report, const dep_list *deps)
     return MS_OK;
 }
 
-ms_status repo_deps_scan(ms_report *report, const char *root, const ms_limits *limits,
-                         const char *advisories_path, const char *const *excludes,
-                         size_t nexcludes)
+ms_status repo_deps_scan(ms_report *report, const char *root, const char *contain,
+                         const ms_limits *limits, const char *advisories_path,
+                         const char *const *excludes, size_t nexcludes)
 {
     if (!report || !root || !limits)
         return MS_INTERNAL;
@@ -2356,7 +2357,8 @@ ms_status repo_deps_scan(ms_report *report, const char *root, const ms_limits *l
     osv_db *db = NULL;
     const char **filter_names = NULL;
     struct stat sb;
-    if (!realpath(root, w->root) || stat(w->root, &sb) != 0) {
+    if (!realpath(root, w->root) || stat(w->root, &sb) != 0 ||
+        !realpath(contain ? contain : root, w->contain)) {
         st = MS_IO;
         goto out;
     }

@@ -133,12 +133,14 @@ MS_WARN_UNUSED ms_status deps_record_facts(ms_report *report, const dep_list *de
  * be read) together with the built-in advisories, and reports the findings
  * on `report`. The walk is bounded (DEPS_MAX_FILES, the limits' depth),
  * deterministic (byte order of names), skips .git and never follows a
- * symbolic link that leaves `root`; a path matching one of the `excludes`
- * globs (--exclude, see ms_path_excluded) is not read, nor anything under a
- * matching folder. Returns MS_OK, MS_IO when `root` cannot be read, or
+ * symbolic link that leaves `contain` (NULL: `root`; a Hugging Face cache
+ * snapshot's links point into the entry's blobs/); a path matching one of
+ * the `excludes` globs (--exclude, see ms_path_excluded) is not read, nor
+ * anything under a matching folder. Returns MS_OK, MS_IO when `root` cannot be read, or
  * MS_NOMEM. */
 MS_WARN_UNUSED ms_status repo_deps_scan(ms_report *report, const char *root,
-                                        const ms_limits *limits, const char *advisories_path,
+                                        const char *contain, const ms_limits *limits,
+                                        const char *advisories_path,
                                         const char *const *excludes, size_t nexcludes);
 
 #endif

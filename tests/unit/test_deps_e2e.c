@@ -96,7 +96,7 @@ int main(int argc, char **argv)
         if (advrel)
             snprintf(adv, sizeof(adv), "%s/%s", argv[1], advrel);
         ms_report *r = ms_report_new(repo);
-        ms_status s = r ? repo_deps_scan(r, repo, &limits, advrel ? adv : NULL, NULL, 0) : MS_NOMEM;
+        ms_status s = r ? repo_deps_scan(r, repo, NULL, &limits, advrel ? adv : NULL, NULL, 0) : MS_NOMEM;
         if (s != MS_OK) {
             printf("FAIL %s: repo_deps_scan returned %s\n", name, ms_status_name(s));
             failed++;
