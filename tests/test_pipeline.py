@@ -423,6 +423,21 @@ check("progress: not shown before the delay", "files, " not in text, repr(text[:
 rc, out, err = run("--model-path", PICKLES, env=env)
 check("progress: never on a pipe", "files, " not in err and "\r" not in err, err[:200])
 
+# --- as the first process of a container (PID 1), as in `docker run` -------------
+# the HDF5 reader's child checks that its parent is still the scanner; with
+# the scanner as PID 1 that parent is 1
+h5 = os.path.join(ROOT, "tests", "fixtures", "keras", "lambda-os-system.h5")
+probe = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "true"],
+                       capture_output=True) if shutil.which("unshare") else None
+if probe is not None and probe.returncode == 0:
+    p = subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", SCANNER, "--no-progress",
+                        "--model-path", h5], capture_output=True, text=True)
+    doc = json.loads(p.stdout) if p.stdout.startswith("{") else {"vulnerabilities": []}
+    got = [f["rule_id"] for f in doc["vulnerabilities"]]
+    check("as PID 1: an HDF5 file is still read", got == ["KERAS-LAMBDA"], (got, p.stderr[:300]))
+else:
+    print("note: unshare --pid is not permitted here; the PID 1 case was not exercised")
+
 # --- the pre-commit hook ------------------------------------------------------------
 hook = os.path.join(ROOT, "scripts", "pre-commit-hook.sh")
 henv = dict(os.environ, MODEL_SCANNER=SCANNER)

@@ -309,8 +309,9 @@ static uint64_t current_vm_bytes(void)
 #endif
 
 /* The child's side of the command line: argv[0] HELPER_ARGV0, argv[1]
- * HELPER_MAGIC, then the mode, the image's offset and length in fd 4 and the
- * time limit in seconds. The records go to fd 3. */
+ * HELPER_MAGIC, then the mode, the image's offset and length in fd 4, the
+ * time limit in seconds and the scanner's process id. The records go to
+ * fd 3. */
 #define HELPER_ARGV0 "model-scanner-hdf5-reader"
 #define HELPER_MAGIC "hdf5-reader-protocol-1"
 enum { HELPER_OUT_FD = 3, HELPER_IMAGE_FD = 4 };
@@ -348,17 +349,17 @@ static bool parse_u64(const char *s, uint64_t *out)
 /* Limits first, then the image, then the reader; never returns. */
 static _Noreturn void helper_main(char **argv)
 {
-    uint64_t offset = 0, len = 0, seconds = 0;
+    uint64_t offset = 0, len = 0, seconds = 0, parent = 0;
     if (!parse_u64(argv[3], &offset) || !parse_u64(argv[4], &len) ||
-        !parse_u64(argv[5], &seconds) || seconds == 0 || seconds > 86400 || len > SIZE_MAX ||
-        offset > UINT64_MAX - len)
+        !parse_u64(argv[5], &seconds) || !parse_u64(argv[6], &parent) || seconds == 0 ||
+        seconds > 86400 || len > SIZE_MAX || offset > UINT64_MAX - len)
         _exit(124);
     hdf5_child_fn fn = find_mode(argv[2]);
     if (!fn)
         _exit(124);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() == 1)
-        _exit(125); /* the scanner is gone already */
+    if ((uint64_t)getppid() != parent)
+        _exit(125); /* the scanner is gone already (before the death signal was set) */
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     /* a fault ends the child visibly, by its signal (a sanitizer runtime
@@ -407,7 +408,7 @@ static _Noreturn void helper_main(char **argv)
 __attribute__((constructor)) static void hdf5_helper_entry(int argc, char **argv, char **envp)
 {
     (void)envp;
-    if (argc == 6 && argv && argv[0] && strcmp(argv[0], HELPER_ARGV0) == 0 &&
+    if (argc == 7 && argv && argv[0] && strcmp(argv[0], HELPER_ARGV0) == 0 &&
         strcmp(argv[1], HELPER_MAGIC) == 0)
         helper_main(argv);
 }
@@ -489,12 +490,13 @@ static int image_fd(const ms_scan_ctx *ctx, const uint8_t *data, size_t len, uin
 static pid_t spawn_reader(const char *mode, int out_fd, int img_fd, uint64_t offset, size_t len,
                           unsigned seconds, int *err)
 {
-    char off_s[32], len_s[32], sec_s[16];
+    char off_s[32], len_s[32], sec_s[16], pid_s[32];
     snprintf(off_s, sizeof(off_s), "%llu", (unsigned long long)offset);
     snprintf(len_s, sizeof(len_s), "%zu", len);
     snprintf(sec_s, sizeof(sec_s), "%u", seconds);
-    char *argv[] = {HELPER_ARGV0, HELPER_MAGIC,          (char *)(uintptr_t)mode, off_s, len_s,
-                    sec_s,        NULL};
+    snprintf(pid_s, sizeof(pid_s), "%lld", (long long)getpid());
+    char *argv[] = {HELPER_ARGV0, HELPER_MAGIC, (char *)(uintptr_t)mode, off_s, len_s, sec_s,
+                    pid_s,        NULL};
     /* both descriptors are at 10 or above, so the two dup2s cannot clobber
      * each other */
     int out_hi = fcntl(out_fd, F_DUPFD_CLOEXEC, 10);
