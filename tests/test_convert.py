@@ -20,17 +20,7 @@ import sys
 import tempfile
 import zipfile
 
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {what}")
-    return ok
+from checklib import expect as check, finish  # noqa: E402
 
 
 def run(scanner, args, cwd):
@@ -242,9 +232,8 @@ def main():
     for c in cases:
         run_case(scanner, fixtures, c)
     extra_tests(scanner, fixtures)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

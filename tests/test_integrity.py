@@ -24,16 +24,7 @@ import sys
 import tempfile
 
 SCANNER = sys.argv[1]
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
+from checklib import expect as check, finish  # noqa: E402
 
 
 def scan(path, *extra):
@@ -215,5 +206,4 @@ with tempfile.TemporaryDirectory() as tmp:
     cred = findings(r, "SECRET-CREDENTIAL", "training_args.bin")
     check(len(cred) == 1 and "string constants" in cred[0]["description"], "token in pickle constants")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -25,18 +25,9 @@ import tempfile
 import urllib.parse
 import uuid
 
-FAILURES = []
-CHECKS = 0
+from checklib import expect as check, finish  # noqa: E402
+
 RULES_SEEN = None
-
-
-def check(cond, what):
-    global CHECKS
-    CHECKS += 1
-    if not cond:
-        FAILURES.append(what)
-        print(f"FAIL {what}")
-    return cond
 
 
 def die(msg):
@@ -618,10 +609,8 @@ def main():
             print(f"Sarif.Multitool: {len(v['runs'][0].get('results', []))} warning(s) or note(s), "
                   f"{len(errors)} error(s) on {len(logs)} logs")
 
-    failed = len(FAILURES)
-    print(f"{CHECKS - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -65,12 +65,9 @@ static ms_convert_verdict refuse(cp_plan *p, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    ms_strbuf sb;
-    ms_strbuf_init(&sb, 8192);
-    ms_strbuf_vprintf(&sb, fmt, ap);
-    va_end(ap);
     free(p->message);
-    p->message = ms_strbuf_take(&sb);
+    p->message = ms_strdup_vprintf(8192, fmt, ap);
+    va_end(ap);
     return MS_CONVERT_REFUSED;
 }
 
@@ -88,7 +85,7 @@ static ms_convert_verdict eval_refused(cp_plan *p, ms_status st, const char *whi
     return refuse(p, "%s, offset %zu: %s", which, te_error_offset(p->ev), te_error(p->ev));
 }
 
-static void note_free(ms_convert_note *n, size_t count)
+void cp_notes_free(ms_convert_note *n, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         free(n[i].name);
@@ -105,8 +102,8 @@ void cp_plan_free(cp_plan *p)
     for (size_t i = 0; i < p->ntensors; i++)
         free(p->tensors[i].name);
     free(p->tensors);
-    note_free(p->tied, p->ntied);
-    note_free(p->dropped, p->ndropped);
+    cp_notes_free(p->tied, p->ntied);
+    cp_notes_free(p->dropped, p->ndropped);
     free(p->message);
     memset(p, 0, sizeof(*p));
 }

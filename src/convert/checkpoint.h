@@ -51,6 +51,9 @@ ms_convert_verdict cp_plan_pickle(cp_plan *p, const uint8_t *data, size_t len,
                                   const ms_convert_options *opts);
 void cp_plan_free(cp_plan *p);
 
+/* Frees `count` notes (their name and detail) and the array. */
+void cp_notes_free(ms_convert_note *n, size_t count);
+
 /* The first byte of a kept tensor's storage in the file. */
 const uint8_t *cp_storage_base(const cp_plan *p, const cp_tensor *ct);
 

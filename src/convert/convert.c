@@ -101,11 +101,9 @@ static ms_convert_verdict failed(convert_run *run, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    ms_strbuf sb;
-    ms_strbuf_init(&sb, 8192);
-    ms_strbuf_vprintf(&sb, fmt, ap);
+    char *message = ms_strdup_vprintf(8192, fmt, ap);
     va_end(ap);
-    set_message(run->res, MS_CONVERT_FAILED, NULL, ms_strbuf_take(&sb));
+    set_message(run->res, MS_CONVERT_FAILED, NULL, message);
     return MS_CONVERT_FAILED;
 }
 
@@ -857,16 +855,8 @@ void ms_convert_result_free(ms_convert_result *res)
         ms_convert_item *it = &res->items[i];
         free(it->input);
         free(it->output);
-        for (size_t k = 0; k < it->ntied; k++) {
-            free(it->tied[k].name);
-            free(it->tied[k].detail);
-        }
-        free(it->tied);
-        for (size_t k = 0; k < it->ndropped; k++) {
-            free(it->dropped[k].name);
-            free(it->dropped[k].detail);
-        }
-        free(it->dropped);
+        cp_notes_free(it->tied, it->ntied);
+        cp_notes_free(it->dropped, it->ndropped);
     }
     free(res->items);
     free(res->message);
@@ -876,24 +866,28 @@ void ms_convert_result_free(ms_convert_result *res)
     free(res);
 }
 
-ms_convert_verdict ms_convert_check_buffer(const uint8_t *data, size_t len,
-                                           const ms_convert_options *opts, char **message)
+/* A plan built and thrown away: only its verdict and message are kept. */
+static ms_convert_verdict check_with(ms_convert_verdict (*plan)(cp_plan *, const uint8_t *,
+                                                                size_t, const ms_convert_options *),
+                                     const uint8_t *data, size_t len,
+                                     const ms_convert_options *opts, char **message)
 {
     cp_plan p;
-    ms_convert_verdict v = cp_plan_build(&p, data, len, opts);
+    ms_convert_verdict v = plan(&p, data, len, opts);
     *message = p.message;
     p.message = NULL;
     cp_plan_free(&p);
     return v;
 }
 
+ms_convert_verdict ms_convert_check_buffer(const uint8_t *data, size_t len,
+                                           const ms_convert_options *opts, char **message)
+{
+    return check_with(cp_plan_build, data, len, opts, message);
+}
+
 ms_convert_verdict ms_convert_check_pickle(const uint8_t *data, size_t len,
                                            const ms_convert_options *opts, char **message)
 {
-    cp_plan p;
-    ms_convert_verdict v = cp_plan_pickle(&p, data, len, opts);
-    *message = p.message;
-    p.message = NULL;
-    cp_plan_free(&p);
-    return v;
+    return check_with(cp_plan_pickle, data, len, opts, message);
 }

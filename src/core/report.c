@@ -136,16 +136,13 @@ bool ms_report_addv(ms_report *r, const char *rule_id, const char *location, jso
         return false;
     }
     r->findings = grown;
-    ms_strbuf sb;
-    ms_strbuf_init(&sb, 8192);
-    ms_strbuf_vprintf(&sb, fmt, ap);
     ms_finding *f = &r->findings[r->nfindings];
     f->rule_id = rule->id;
     f->type = rule->type;
     f->severity = rule->severity;
     f->recommendation = rule->recommendation;
     f->location = strdup(location);
-    f->description = ms_strbuf_take(&sb);
+    f->description = ms_strdup_vprintf(8192, fmt, ap);
     f->details = details ? details : json_object();
     f->suppressed = false;
     f->suppress_reason = NULL;

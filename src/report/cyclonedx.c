@@ -152,6 +152,21 @@ static void card_properties(json_t *props, const json_t *card, const char *key)
 
 /* modelCard.modelParameters (task, datasets) and the other card facts as
  * modelCard properties; NULL when the card says none of it */
+/* [{"type": type, "name": name}] for an array of names (the model card's
+ * datasets, its base models) */
+static json_t *typed_names(const json_t *names, const char *type)
+{
+    json_t *list = json_array();
+    size_t i;
+    const json_t *n;
+    json_array_foreach(names, i, n)
+    {
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s}", "type", type, "name", json_string_value(n)));
+    }
+    return list;
+}
+
 static json_t *model_card(const json_t *card)
 {
     json_t *params = json_object(), *props = json_array();
@@ -159,17 +174,8 @@ static json_t *model_card(const json_t *card)
     if (task)
         json_object_set_new(params, "task", json_string(task));
     const json_t *datasets = json_object_get(card, "datasets");
-    if (json_array_size(datasets)) {
-        json_t *list = json_array();
-        size_t i;
-        const json_t *d;
-        json_array_foreach(datasets, i, d)
-        {
-            json_array_append_new(
-                list, json_pack("{s:s, s:s}", "type", "dataset", "name", json_string_value(d)));
-        }
-        json_object_set_new(params, "datasets", list);
-    }
+    if (json_array_size(datasets))
+        json_object_set_new(params, "datasets", typed_names(datasets, "dataset"));
     static const char *const keys[] = {"license",         "license_name", "license_link",
                                        "library_name",    "language",     "base_model",
                                        "model_index_name"};
@@ -211,18 +217,9 @@ static json_t *model_component(const ms_report *r, const char *ref)
     if (mc)
         json_object_set_new(c, "modelCard", mc);
     const json_t *base = json_object_get(card, "base_model");
-    if (json_array_size(base)) {
-        json_t *ancestors = json_array();
-        size_t i;
-        const json_t *b;
-        json_array_foreach(base, i, b)
-        {
-            json_array_append_new(ancestors,
-                                  json_pack("{s:s, s:s}", "type", "machine-learning-model", "name",
-                                            json_string_value(b)));
-        }
-        json_object_set_new(c, "pedigree", json_pack("{s:o}", "ancestors", ancestors));
-    }
+    if (json_array_size(base))
+        json_object_set_new(c, "pedigree", json_pack("{s:o}", "ancestors",
+                                                     typed_names(base, "machine-learning-model")));
     const json_t *tags = json_object_get(card, "tags");
     if (json_array_size(tags))
         json_object_set_new(c, "tags", json_deep_copy(tags));

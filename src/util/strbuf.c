@@ -168,15 +168,21 @@ char *ms_strbuf_take(ms_strbuf *sb)
     return s;
 }
 
-char *ms_strdup_printf(const char *fmt, ...)
+char *ms_strdup_vprintf(size_t max, const char *fmt, va_list ap)
 {
     ms_strbuf sb;
-    ms_strbuf_init(&sb, (size_t)1 << 20);
+    ms_strbuf_init(&sb, max);
+    ms_strbuf_vprintf(&sb, fmt, ap);
+    return ms_strbuf_take(&sb);
+}
+
+char *ms_strdup_printf(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    ms_strbuf_vprintf(&sb, fmt, ap);
+    char *s = ms_strdup_vprintf((size_t)1 << 20, fmt, ap);
     va_end(ap);
-    return ms_strbuf_take(&sb);
+    return s;
 }
 
 void ms_sanitize_text(char *s)

@@ -39,5 +39,7 @@ size_t ms_utf8_seq_len(const uint8_t *p, size_t n);
  * bytes with '?' in place, so text is safe for JSON and terminals. */
 void ms_sanitize_text(char *s);
 char *ms_strdup_printf(const char *fmt, ...) MS_PRINTF(1, 2);
+/* The same from a va_list, at most `max` bytes (then truncated). */
+char *ms_strdup_vprintf(size_t max, const char *fmt, va_list ap) MS_PRINTF(2, 0);
 
 #endif

@@ -77,13 +77,11 @@ static void broken(walk *w, size_t at, const char *fmt, ...) MS_PRINTF(3, 4);
 static void broken(walk *w, size_t at, const char *fmt, ...)
 {
     w->stopped = true;
-    ms_strbuf sb;
-    ms_strbuf_init(&sb, 1024);
     va_list ap;
     va_start(ap, fmt);
-    ms_strbuf_vprintf(&sb, fmt, ap);
+    char *text = ms_strdup_vprintf(1024, fmt, ap);
     va_end(ap);
-    const char *problem = sb.data ? sb.data : "";
+    const char *problem = text ? text : "";
     ms_report_add(w->ctx->report, "PICKLE-MALFORMED", w->ctx->location,
                   json_pack("{s:I, s:s, s:s, s:s}", "offset", (json_int_t)at, "member", w->member,
                             "layout", "pytorch-tar", "error", problem),
@@ -91,7 +89,7 @@ static void broken(walk *w, size_t at, const char *fmt, ...)
                   "reads at offset %zu: %s. The rest of the member cannot be delimited and was "
                   "not analysed.",
                   w->member, at, problem);
-    ms_strbuf_free(&sb);
+    free(text);
 }
 
 /* The pickle at the cursor (`what` names it in messages); NULL once the walk
